@@ -1,0 +1,96 @@
+"""Opaque bearer tokens: issue, resolve on every request, revoke.
+
+A token expires ``TOKEN_LIFETIME_SECONDS`` after issue, or after
+``TOKEN_IDLE_TIMEOUT_SECONDS`` without use. Resolution joins the user, so a
+deactivated user's tokens stop working on the next request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from clinic.auth.models import AccessToken
+from clinic.auth.secrets import keyed_hash, new_secret
+from clinic.core.models import utcnow
+from clinic.core.principal import Principal
+from clinic.core.tenancy import all_clinics
+from clinic.extensions import db
+from clinic.users.models import User
+
+USER_TOKEN_PREFIX = "hrt_"
+# Writing last_used_at on every request would turn each read into a write.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def issue_token(user: User) -> tuple[str, int]:
+    """A new token for ``user``: the secret (shown once) and its lifetime in seconds."""
+    lifetime = int(current_app.config["TOKEN_LIFETIME_SECONDS"])
+    raw = new_secret(USER_TOKEN_PREFIX)
+    now = utcnow()
+    db.session.add(
+        AccessToken(
+            clinic_id=user.clinic_id,
+            user_id=user.id,
+            token_hash=keyed_hash(raw),
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + timedelta(seconds=lifetime),
+        )
+    )
+    return raw, lifetime
+
+
+def resolve_bearer(raw: str) -> Principal | None:
+    if not raw.startswith(USER_TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    session = db.session
+    with all_clinics(session):
+        row = session.execute(
+            select(AccessToken, User)
+            .join(User, User.id == AccessToken.user_id)
+            .where(AccessToken.token_hash == keyed_hash(raw))
+        ).one_or_none()
+        if row is None:
+            return None
+        token, user = row
+        now = utcnow()
+        idle = timedelta(seconds=int(current_app.config["TOKEN_IDLE_TIMEOUT_SECONDS"]))
+        if (
+            token.revoked_at is not None
+            or token.expires_at <= now
+            or token.last_used_at + idle <= now
+            or not user.active
+        ):
+            return None
+        if now - token.last_used_at >= TOUCH_INTERVAL:
+            session.execute(
+                update(AccessToken).where(AccessToken.id == token.id).values(last_used_at=now)
+            )
+    return Principal(
+        kind="user",
+        id=user.id,
+        clinic_id=user.clinic_id,
+        role=user.role,
+        patient_id=user.patient_id,
+        token_id=token.id,
+    )
+
+
+def revoke_token(token_id: uuid.UUID) -> None:
+    db.session.execute(
+        update(AccessToken)
+        .where(AccessToken.id == token_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_all_for_user(user_id: uuid.UUID) -> None:
+    db.session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -1,0 +1,123 @@
+"""Operator commands: ``flask --app wsgi <command>``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from clinic.clinics.models import Clinic
+from clinic.core.errors import Problem
+from clinic.core.idempotency import purge_expired
+from clinic.core.tenancy import all_clinics, set_clinic
+from clinic.extensions import db
+from clinic.patients import service as patients
+from clinic.patients.models import Patient
+from clinic.users import service as users
+
+DEMO_CLINIC = "Demo Physio Clinic"
+DEMO_LOGINS = (
+    ("admin", "admin@demo.clinic", "Ada Admin", "demo-admin-password"),
+    ("clinician", "physio@demo.clinic", "Pat Physio", "demo-physio-password"),
+)
+DEMO_PATIENTS = (
+    {
+        "given_name": "Robin",
+        "family_name": "Runner",
+        "birth_date": date(1988, 4, 12),
+        "sex": "female",
+        "email": "robin.runner@example.org",
+        "identifiers": [{"system": "urn:demo:pms", "value": "PMS-1001"}],
+        "running_profile": {
+            "weekly_distance_km": 42,
+            "runs_per_week": 4,
+            "high_intensity_sessions_per_week": 1,
+            "rest_days_per_week": 2,
+            "usual_surfaces": ["road", "trail"],
+            "shoe_distance_km": 610,
+        },
+    },
+    {
+        "given_name": "Sam",
+        "family_name": "Strider",
+        "birth_date": date(1975, 9, 30),
+        "sex": "male",
+        "identifiers": [{"system": "urn:demo:pms", "value": "PMS-1002"}],
+        "running_profile": {"weekly_distance_km": 25, "runs_per_week": 3},
+    },
+)
+
+
+def create_clinic(name: str, admin_email: str, admin_password: str) -> Clinic:
+    clinic = Clinic(id=uuid.uuid4(), name=name)
+    db.session.add(clinic)
+    db.session.flush()
+    set_clinic(db.session, clinic.id)
+    users.add_user(
+        clinic.id,
+        {"email": admin_email, "name": "Administrator", "role": "admin", "password": admin_password},
+    )
+    return clinic
+
+
+@click.command("create-clinic")
+@click.argument("name")
+@click.option("--admin-email", required=True)
+@click.option(
+    "--admin-password",
+    envvar="CLINIC_ADMIN_PASSWORD",
+    required=True,
+    help="Or set CLINIC_ADMIN_PASSWORD (keeps it out of the shell history).",
+)
+def create_clinic_command(name: str, admin_email: str, admin_password: str) -> None:
+    """Create a clinic and its first admin; print the clinic id."""
+    if not name.strip() or len(name) > 200:
+        raise click.BadParameter("1 to 200 characters", param_hint="NAME")
+    if len(admin_password) < 12:
+        raise click.BadParameter("at least 12 characters", param_hint="--admin-password")
+    try:
+        clinic = create_clinic(name.strip(), admin_email, admin_password)
+        db.session.commit()
+    except Problem as problem:
+        db.session.rollback()
+        raise click.ClickException(problem.detail) from problem
+    click.echo(str(clinic.id))
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """A demo clinic with staff and patients (idempotent); print the logins."""
+    if current_app.config["CLINIC_ENV"] == "production":
+        raise click.ClickException("seed-demo creates known passwords; not in production.")
+    with all_clinics(db.session):
+        clinic = db.session.scalars(select(Clinic).where(Clinic.name == DEMO_CLINIC)).first()
+    if clinic is None:
+        role, email, _, password = DEMO_LOGINS[0]
+        clinic = create_clinic(DEMO_CLINIC, email, password)
+        for role, email, name, password in DEMO_LOGINS[1:]:
+            users.add_user(clinic.id, {"email": email, "name": name, "role": role, "password": password})
+    set_clinic(db.session, clinic.id)
+    existing = set(db.session.scalars(select(Patient.family_name)))
+    for patient in DEMO_PATIENTS:
+        if patient["family_name"] not in existing:
+            patients.create_patient(clinic.id, dict(patient))
+    db.session.commit()
+    click.echo(f"Demo clinic {clinic.id}")
+    for role, email, _, password in DEMO_LOGINS:
+        click.echo(f"  {role:<10} {email:<24} {password}")
+
+
+@click.command("purge-expired")
+def purge_expired_command() -> None:
+    """Delete idempotency records older than their retention."""
+    removed = purge_expired(db.session)
+    db.session.commit()
+    click.echo(f"removed {removed} idempotency records")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (create_clinic_command, seed_demo_command, purge_expired_command):
+        app.cli.add_command(command)

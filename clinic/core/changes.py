@@ -1,0 +1,54 @@
+"""The change feed's rows: one per create, update or archive, thin by design.
+
+Written by services in the same transaction as the change, so the feed holds
+exactly the committed changes. A row carries ids, type, action, version and
+time, never clinical content. (Reading the feed is the integrations
+capability's; its cursor design is documented there.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from clinic.core.models import Base, ClinicOwnedMixin, utcnow
+
+CREATED = "created"
+UPDATED = "updated"
+DELETED = "deleted"
+
+
+class Change(ClinicOwnedMixin, Base):
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_clinic_seq", "clinic_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    resource_type: Mapped[str] = mapped_column(String(40))
+    resource_id: Mapped[uuid.UUID]
+    action: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int]
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def record_change(
+    session: Session,
+    clinic_id: uuid.UUID,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    action: str,
+    version: int,
+) -> None:
+    session.add(
+        Change(
+            clinic_id=clinic_id,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            action=action,
+            version=version,
+        )
+    )

@@ -1,0 +1,95 @@
+"""Tenant scoping in one place.
+
+Every ORM statement that touches a clinic-owned table (``ClinicOwnedMixin``)
+gets ``clinic_id = <the current clinic>`` added by a ``do_orm_execute`` hook,
+including relationship loads, joins, ORM updates and deletes. The session must
+be told whose request it serves: an authenticated request sets the clinic;
+operator commands and tests say ``all_clinics()`` explicitly. A statement on a
+clinic-owned table with neither raises, so forgetting the scope fails loudly
+instead of leaking another clinic's rows.
+
+New rows are checked too: flushing a clinic-owned row of another clinic than
+the session's raises.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from clinic.core.models import ClinicOwnedMixin
+
+TENANT_KEY = "clinic_tenant"
+ALL_CLINICS = "all-clinics"
+
+
+class TenancyError(RuntimeError):
+    """A clinic-owned table was queried without saying whose data it is."""
+
+
+def set_clinic(session: Session, clinic_id: uuid.UUID) -> None:
+    session.info[TENANT_KEY] = clinic_id
+
+
+def current_tenant(session: Session) -> uuid.UUID | str | None:
+    return session.info.get(TENANT_KEY)
+
+
+@contextmanager
+def all_clinics(session: Session) -> Iterator[None]:
+    """Operator work across clinics (CLI commands, workers, test set-up)."""
+    previous = session.info.get(TENANT_KEY)
+    session.info[TENANT_KEY] = ALL_CLINICS
+    try:
+        yield
+    finally:
+        if previous is None:
+            session.info.pop(TENANT_KEY, None)
+        else:
+            session.info[TENANT_KEY] = previous
+
+
+def _touches_clinic_data(state: ORMExecuteState) -> bool:
+    for mapper in state.all_mappers:
+        if issubclass(mapper.class_, ClinicOwnedMixin):
+            return True
+    return False
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_clinic(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        # The parent statement already carried the criteria
+        # (include_aliases/propagate_to_loaders below).
+        return
+    tenant = state.session.info.get(TENANT_KEY)
+    if tenant == ALL_CLINICS:
+        return
+    if tenant is None:
+        if _touches_clinic_data(state):
+            raise TenancyError("query on clinic-owned data with no clinic set on the session")
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            ClinicOwnedMixin,
+            lambda cls: cls.clinic_id == tenant,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _check_new_rows(session: Session, flush_context: Any, instances: Any) -> None:
+    tenant = session.info.get(TENANT_KEY)
+    if tenant == ALL_CLINICS:
+        return
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, ClinicOwnedMixin) and obj.clinic_id != tenant:
+            raise TenancyError("a clinic-owned row was written outside the session's clinic")

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clinic.core.models import Base, ClinicOwnedMixin, IdMixin, TimestampMixin, VersionedMixin
+
+
+class Patient(IdMixin, ClinicOwnedMixin, VersionedMixin, TimestampMixin, Base):
+    __tablename__ = "patients"
+    __table_args__ = (
+        # The default list order and name search (prefix match) are range scans here.
+        Index("ix_patients_clinic_name", "clinic_id", "family_name_key", "given_name_key", "id"),
+        Index("ix_patients_clinic_given", "clinic_id", "given_name_key"),
+        Index("ix_patients_clinic_updated", "clinic_id", "updated_at", "id"),
+    )
+
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    # Lower-cased copies of the names: index-friendly sorting and search on every database.
+    given_name_key: Mapped[str] = mapped_column(String(100))
+    family_name_key: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date]
+    sex: Mapped[str] = mapped_column(String(10))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    running_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    archived_at: Mapped[datetime | None]
+
+    identifiers: Mapped[list[PatientIdentifier]] = relationship(
+        back_populates="patient",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="(PatientIdentifier.system, PatientIdentifier.value)",
+    )
+
+
+class PatientIdentifier(IdMixin, ClinicOwnedMixin, Base):
+    """An external identifier (system, value), unique within a clinic."""
+
+    __tablename__ = "patient_identifiers"
+    __table_args__ = (UniqueConstraint("clinic_id", "system", "value"),)
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    system: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(String(200))
+
+    patient: Mapped[Patient] = relationship(back_populates="identifiers")
