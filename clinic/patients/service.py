@@ -150,6 +150,8 @@ def _by_identifier(system: str, value: str) -> Patient | None:
         select(Patient)
         .join(PatientIdentifier, PatientIdentifier.patient_id == Patient.id)
         .where(and_(PatientIdentifier.system == system, PatientIdentifier.value == value))
+        # Concurrent upserts of one patient queue here instead of failing on the version.
+        .with_for_update(of=Patient)
         .execution_options(populate_existing=True)
     ).one_or_none()
 
@@ -161,7 +163,8 @@ def upsert_by_identifier(
 
     Concurrent upserts of one identifier race on the unique constraint: the
     loser's savepoint rolls back and it retries as an update of the winner's
-    row, so N parallel requests leave exactly one patient.
+    row (locked, so updaters queue), so N parallel requests leave exactly one
+    patient.
     """
     identifiers = list(data.get("identifiers") or [])
     if {"system": system, "value": value} not in identifiers:
