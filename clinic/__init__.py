@@ -53,7 +53,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         origins=app.config["CORS_ORIGINS"],
         expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
-        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "Idempotency-Key",
+            "X-Request-ID",
+        ],
         methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
     )
 

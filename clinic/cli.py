@@ -58,7 +58,12 @@ def create_clinic(name: str, admin_email: str, admin_password: str) -> Clinic:
     set_clinic(db.session, clinic.id)
     users.add_user(
         clinic.id,
-        {"email": admin_email, "name": "Administrator", "role": "admin", "password": admin_password},
+        {
+            "email": admin_email,
+            "name": "Administrator",
+            "role": "admin",
+            "password": admin_password,
+        },
     )
     return clinic
 
@@ -98,7 +103,9 @@ def seed_demo_command() -> None:
         role, email, _, password = DEMO_LOGINS[0]
         clinic = create_clinic(DEMO_CLINIC, email, password)
         for role, email, name, password in DEMO_LOGINS[1:]:
-            users.add_user(clinic.id, {"email": email, "name": name, "role": role, "password": password})
+            users.add_user(
+                clinic.id, {"email": email, "name": name, "role": role, "password": password}
+            )
     set_clinic(db.session, clinic.id)
     existing = set(db.session.scalars(select(Patient.family_name)))
     for patient in DEMO_PATIENTS:

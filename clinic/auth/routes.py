@@ -40,4 +40,3 @@ class Me(MethodView):
     def get(self):
         """Who am I: role, clinic, and for a patient their patient id"""
         return service.describe(current_principal())
-

@@ -20,7 +20,7 @@ from clinic.users.models import User
 class IssuedToken:
     access_token: str
     expires_in: int
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
 
 
 def normalise_email(email: str) -> str:

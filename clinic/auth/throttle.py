@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from clinic.auth.models import LoginFailure
 from clinic.core.errors import Problem
@@ -23,7 +24,9 @@ def _window() -> timedelta:
     return timedelta(seconds=int(current_app.config["LOGIN_WINDOW_SECONDS"]))
 
 
-def _oldest_in_window(column: object, value: str, since: datetime) -> tuple[int, datetime | None]:
+def _oldest_in_window(
+    column: InstrumentedAttribute[str], value: str, since: datetime
+) -> tuple[int, datetime | None]:
     count, oldest = db.session.execute(
         select(func.count(), func.min(LoginFailure.failed_at)).where(
             column == value, LoginFailure.failed_at > since

@@ -21,7 +21,7 @@ from clinic.core.tenancy import all_clinics
 from clinic.extensions import db
 from clinic.users.models import User
 
-USER_TOKEN_PREFIX = "hrt_"
+USER_TOKEN_PREFIX = "hrt_"  # noqa: S105 (a public prefix)
 # Writing last_used_at on every request would turn each read into a write.
 TOUCH_INTERVAL = timedelta(seconds=60)
 

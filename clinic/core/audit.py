@@ -16,9 +16,9 @@ from typing import Any
 
 from flask import g, request
 from sqlalchemy import Index, String, insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from clinic.core.models import Base, ClinicOwnedMixin, IdMixin, utcnow
+from clinic.core.models import AnySession, Base, ClinicOwnedMixin, IdMixin, utcnow
 from clinic.core.principal import Principal
 
 ACTION_BY_METHOD = {
@@ -87,7 +87,7 @@ def _failure_event() -> tuple[str, str, str | None, uuid.UUID | None] | None:
     )
 
 
-def write_pending(session: Session, principal: Principal | None, status_code: int) -> None:
+def write_pending(session: AnySession, principal: Principal | None, status_code: int) -> None:
     """Write this request's events; on failure, one event for the route's resource."""
     events: list[Any] = g.pop("audit_events", [])
     if status_code >= 400:

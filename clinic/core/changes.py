@@ -12,9 +12,9 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Index, Integer, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from clinic.core.models import Base, ClinicOwnedMixin, utcnow
+from clinic.core.models import AnySession, Base, ClinicOwnedMixin, utcnow
 
 CREATED = "created"
 UPDATED = "updated"
@@ -36,7 +36,7 @@ class Change(ClinicOwnedMixin, Base):
 
 
 def record_change(
-    session: Session,
+    session: AnySession,
     clinic_id: uuid.UUID,
     resource_type: str,
     resource_id: uuid.UUID,

@@ -95,7 +95,9 @@ def _reserve(credential: str, key: str, fingerprint: str) -> IdempotencyRecord |
                 headers={"Retry-After": "1"},
             )
         return _replay(existing)
-    raise Problem(409, "The Idempotency-Key could not be reserved; retry.", headers={"Retry-After": "1"})
+    raise Problem(
+        409, "The Idempotency-Key could not be reserved; retry.", headers={"Retry-After": "1"}
+    )
 
 
 def _replay(record: IdempotencyRecord) -> Response:

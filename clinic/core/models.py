@@ -13,7 +13,15 @@ from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    registry,
+    scoped_session,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -22,6 +30,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Flask-SQLAlchemy hands out a scoped_session proxy; helpers accept either.
+AnySession = Session | scoped_session[Any]
 
 
 def utcnow() -> datetime:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
-from clinic.core.models import ClinicOwnedMixin
+from clinic.core.models import AnySession, ClinicOwnedMixin
 
 TENANT_KEY = "clinic_tenant"
 ALL_CLINICS = "all-clinics"
@@ -32,16 +32,16 @@ class TenancyError(RuntimeError):
     """A clinic-owned table was queried without saying whose data it is."""
 
 
-def set_clinic(session: Session, clinic_id: uuid.UUID) -> None:
+def set_clinic(session: AnySession, clinic_id: uuid.UUID) -> None:
     session.info[TENANT_KEY] = clinic_id
 
 
-def current_tenant(session: Session) -> uuid.UUID | str | None:
+def current_tenant(session: AnySession) -> uuid.UUID | str | None:
     return session.info.get(TENANT_KEY)
 
 
 @contextmanager
-def all_clinics(session: Session) -> Iterator[None]:
+def all_clinics(session: AnySession) -> Iterator[None]:
     """Operator work across clinics (CLI commands, workers, test set-up)."""
     previous = session.info.get(TENANT_KEY)
     session.info[TENANT_KEY] = ALL_CLINICS
@@ -55,10 +55,7 @@ def all_clinics(session: Session) -> Iterator[None]:
 
 
 def _touches_clinic_data(state: ORMExecuteState) -> bool:
-    for mapper in state.all_mappers:
-        if issubclass(mapper.class_, ClinicOwnedMixin):
-            return True
-    return False
+    return any(issubclass(mapper.class_, ClinicOwnedMixin) for mapper in state.all_mappers)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -86,7 +83,7 @@ def _scope_to_clinic(state: ORMExecuteState) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def _check_new_rows(session: Session, flush_context: Any, instances: Any) -> None:
+def _check_new_rows(session: AnySession, flush_context: Any, instances: Any) -> None:
     tenant = session.info.get(TENANT_KEY)
     if tenant == ALL_CLINICS:
         return

@@ -20,7 +20,15 @@ from clinic.extensions import db
 from clinic.patients.models import Patient, PatientIdentifier
 
 RESOURCE = "patient"
-SIMPLE_FIELDS = ("given_name", "family_name", "birth_date", "sex", "email", "phone", "running_profile")
+SIMPLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "email",
+    "phone",
+    "running_profile",
+)
 UPSERT_ATTEMPTS = 3
 
 
@@ -94,8 +102,10 @@ def list_patients(
     if q:
         for word in q.lower().split():
             statement = statement.where(
-                or_(Patient.family_name_key.startswith(word, autoescape=True),
-                    Patient.given_name_key.startswith(word, autoescape=True))
+                or_(
+                    Patient.family_name_key.startswith(word, autoescape=True),
+                    Patient.given_name_key.startswith(word, autoescape=True),
+                )
             )
     if identifier:
         statement = statement.where(

@@ -25,7 +25,9 @@ class Users(MethodView):
     @blp.response(200, UserPageSchema)
     def get(self, query):
         """List the clinic's staff accounts"""
-        page = service.list_staff(query.get("role"), query.get("active"), query["cursor"], query["limit"])
+        page = service.list_staff(
+            query.get("role"), query.get("active"), query["cursor"], query["limit"]
+        )
         return page, link_header(page.next_cursor)
 
     @access(roles=(ADMIN,))

@@ -58,8 +58,12 @@ def list_staff(role: str | None, active: bool | None, cursor: str | None, limit:
     if active is not None:
         statement = statement.where(User.active.is_(active))
     return keyset_page(
-        statement, [User.email, User.id], order_name="users.email",
-        cursor=cursor, limit=limit, session=db.session,
+        statement,
+        [User.email, User.id],
+        order_name="users.email",
+        cursor=cursor,
+        limit=limit,
+        session=db.session,
     )
 
 
@@ -74,7 +78,9 @@ def get_staff(user_id: uuid.UUID) -> User:
 
 def update_staff(actor: Principal, user_id: uuid.UUID, changes: dict[str, Any]) -> User:
     user = get_staff(user_id)
-    if user.id == actor.id and (changes.get("active") is False or changes.get("role") not in (None, user.role)):
+    if user.id == actor.id and (
+        changes.get("active") is False or changes.get("role") not in (None, user.role)
+    ):
         raise conflict("You cannot deactivate yourself or change your own role.")
     for field in ("name", "role", "active"):
         if field in changes:

@@ -65,7 +65,10 @@ def test_create_returns_the_patient_with_etag_and_location(client, world, app):
         ({"family_name": "x" * 101}, "family_name"),
         ({"email": "not-an-email"}, "email"),
         ({"phone": "call me"}, "phone"),
-        ({"identifiers": [{"system": "s", "value": "v"}, {"system": "s", "value": "v"}]}, "identifiers"),
+        (
+            {"identifiers": [{"system": "s", "value": "v"}, {"system": "s", "value": "v"}]},
+            "identifiers",
+        ),
         ({"identifiers": [{"system": "s"}]}, "identifiers.0.value"),
         ({"running_profile": {"runs_per_week": 50}}, "running_profile.runs_per_week"),
         ({"running_profile": {"usual_surfaces": ["lava"]}}, "running_profile.usual_surfaces.0"),
@@ -203,8 +206,12 @@ def test_list_sorts_by_name_and_pages_with_cursor_and_link(client, world, factor
 
 def test_search_by_name_prefix_and_by_identifier(client, world, factory):
     factory.patient(world.clinic_id, given_name="Ann", family_name="Smith")
-    factory.patient(world.clinic_id, given_name="Bob", family_name="Smithers",
-                    identifiers=[{"system": "urn:pms", "value": "B|7"}])
+    factory.patient(
+        world.clinic_id,
+        given_name="Bob",
+        family_name="Smithers",
+        identifiers=[{"system": "urn:pms", "value": "B|7"}],
+    )
     factory.patient(world.other_clinic_id, given_name="Ann", family_name="Smith")
     headers = world.clinician.headers
     by_name = client.get("/api/v1/patients?q=smi", headers=headers).json["items"]
@@ -226,7 +233,8 @@ def test_updated_since_lists_changes_in_time_order(client, world, factory):
         headers={**world.clinician.headers, "If-Match": '"1"'},
     ).json
     response = client.get(
-        "/api/v1/patients", query_string={"updated_since": later["updated_at"]},
+        "/api/v1/patients",
+        query_string={"updated_since": later["updated_at"]},
         headers=world.clinician.headers,
     )
     assert [p["given_name"] for p in response.json["items"]] == ["Later"]
@@ -259,7 +267,9 @@ def test_upsert_creates_then_updates_keeping_the_identifier(client, world, app):
     created = client.put(url, json=body, headers=world.clinician.headers)
     assert created.status_code == 201
     assert created.json["identifiers"] == [{"system": "urn:pms", "value": "77"}]
-    updated = client.put(url, json={**body, "given_name": "Joanna"}, headers=world.clinician.headers)
+    updated = client.put(
+        url, json={**body, "given_name": "Joanna"}, headers=world.clinician.headers
+    )
     assert updated.status_code == 200
     assert updated.json["id"] == created.json["id"]
     assert updated.json["given_name"] == "Joanna"
@@ -271,7 +281,8 @@ def test_upsert_creates_then_updates_keeping_the_identifier(client, world, app):
 
 def test_upsert_needs_system_and_value(client, world):
     response = client.put(
-        "/api/v1/patients/by-identifier?system=urn:pms", json=NEW_PATIENT,
+        "/api/v1/patients/by-identifier?system=urn:pms",
+        json=NEW_PATIENT,
         headers=world.clinician.headers,
     )
     assert response.status_code == 422
@@ -281,8 +292,9 @@ def test_upsert_needs_system_and_value(client, world):
 def test_upsert_of_an_archived_patient_is_a_conflict(client, world):
     url = "/api/v1/patients/by-identifier?system=urn:pms&value=5"
     created = client.put(url, json=NEW_PATIENT, headers=world.clinician.headers).json
-    client.delete(f"/api/v1/patients/{created['id']}",
-                  headers={**world.clinician.headers, "If-Match": '"1"'})
+    client.delete(
+        f"/api/v1/patients/{created['id']}", headers={**world.clinician.headers, "If-Match": '"1"'}
+    )
     response = client.put(url, json=NEW_PATIENT, headers=world.clinician.headers)
     assert response.status_code == 409
 
@@ -335,7 +347,9 @@ def test_listing_costs_the_same_statements_for_5_or_100_patients(
 
     def add(n: int) -> None:
         for _ in range(n):
-            factory.patient(world.clinic_id, identifiers=[{"system": "s", "value": str(uuid.uuid4())}])
+            factory.patient(
+                world.clinic_id, identifiers=[{"system": "s", "value": str(uuid.uuid4())}]
+            )
 
     add(4)
     few = statements_to_list(5)
