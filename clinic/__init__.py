@@ -84,21 +84,33 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every table on the metadata, for migrations and ``alembic check``."""
+    from clinic.assessments import models as assessment_models  # noqa: F401
     from clinic.auth import models as auth_models  # noqa: F401
     from clinic.clinics import models as clinic_models  # noqa: F401
     from clinic.core import audit, changes, idempotency  # noqa: F401
+    from clinic.episodes import models as episode_models  # noqa: F401
     from clinic.patients import models as patient_models  # noqa: F401
     from clinic.users import models as user_models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
+    from clinic.assessments.routes import blp as assessments_blp
     from clinic.audit.routes import blp as audit_blp
     from clinic.auth.routes import blp as auth_blp
+    from clinic.episodes.routes import blp as episodes_blp
     from clinic.ops.routes import blp as ops_blp
     from clinic.ops.routes import docs_assets
     from clinic.patients.routes import blp as patients_blp
     from clinic.users.routes import blp as users_blp
 
-    for blueprint in (ops_blp, auth_blp, users_blp, patients_blp, audit_blp):
+    for blueprint in (
+        ops_blp,
+        auth_blp,
+        users_blp,
+        patients_blp,
+        episodes_blp,
+        assessments_blp,
+        audit_blp,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_assets)

@@ -51,8 +51,8 @@ def not_found(resource: str) -> Problem:
     return Problem(404, f"No such {resource}.", title="Not Found", type_="/problems/not-found")
 
 
-def conflict(detail: str, **extra: Any) -> Problem:
-    return Problem(409, detail, title="Conflict", type_="/problems/conflict", **extra)
+def conflict(detail: str, *, type_: str = "/problems/conflict", **extra: Any) -> Problem:
+    return Problem(409, detail, title="Conflict", type_=type_, **extra)
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -91,5 +91,8 @@ class ProblemSchema(ma.Schema):
     unmet = ma.fields.List(
         ma.fields.Dict(),
         metadata={"description": "Unmet workflow requirements (409 on transitions)"},
+    )
+    allowed_transitions = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Where the episode may move (409 only)"}
     )
     request_id = ma.fields.String()

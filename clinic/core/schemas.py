@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import marshmallow as ma
+
+SIDES = ("left", "right")
+SIDES_OR_BOTH = ("left", "right", "both")
+RESULTS = ("positive", "negative")
 
 
 class StrictSchema(ma.Schema):
@@ -12,5 +19,48 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE
 
 
-def trimmed_string(max_length: int, *, min_length: int = 1, **kwargs: object) -> ma.fields.String:
-    return ma.fields.String(validate=ma.validate.Length(min=min_length, max=max_length), **kwargs)  # type: ignore[arg-type]
+def one_of(values: Iterable[str], **kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(validate=ma.validate.OneOf(tuple(values)), **kwargs)
+
+
+def list_of(values: Iterable[str], **kwargs: Any) -> ma.fields.List:
+    """A list of distinct choices."""
+    choices = tuple(values)
+    return ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(choices)),
+        validate=[ma.validate.Length(max=len(choices)), distinct],
+        **kwargs,
+    )
+
+
+def number(low: float, high: float, **kwargs: Any) -> ma.fields.Float:
+    return ma.fields.Float(validate=ma.validate.Range(min=low, max=high), allow_nan=False, **kwargs)
+
+
+def whole(low: int, high: int, **kwargs: Any) -> ma.fields.Integer:
+    return ma.fields.Integer(strict=True, validate=ma.validate.Range(min=low, max=high), **kwargs)
+
+
+def text(max_length: int, **kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(validate=ma.validate.Length(min=1, max=max_length), **kwargs)
+
+
+def distinct(values: list[Any]) -> None:
+    if len(values) != len(set(values)):
+        raise ma.ValidationError("Each value may appear once.")
+
+
+def distinct_by(*keys: str) -> Callable[[list[dict[str, Any]]], None]:
+    """A list validator: no two items share the same values for ``keys``."""
+
+    def check(items: list[dict[str, Any]]) -> None:
+        seen = [tuple(item.get(k) for k in keys) for item in items]
+        if len(seen) != len(set(seen)):
+            raise ma.ValidationError(f"Each ({', '.join(keys)}) may appear once.")
+
+    return check
+
+
+def per_side(field: Callable[[], ma.fields.Field], name: str) -> type[ma.Schema]:
+    """A ``{left, right}`` schema whose sides are each ``field()``."""
+    return type(name, (StrictSchema,), {"left": field(), "right": field()})
