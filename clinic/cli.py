@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from clinic.assessments import service as assessments
 from clinic.clinics.models import Clinic
 from clinic.core.errors import Problem
 from clinic.core.idempotency import purge_expired
+from clinic.core.principal import CLINICIAN, Principal
 from clinic.core.tenancy import all_clinics, set_clinic
+from clinic.episodes import service as episodes
 from clinic.extensions import db
 from clinic.patients import service as patients
 from clinic.patients.models import Patient
 from clinic.users import service as users
+from clinic.users.models import User
 
 DEMO_CLINIC = "Demo Physio Clinic"
 DEMO_LOGINS = (
@@ -50,6 +55,77 @@ DEMO_PATIENTS = (
     },
 )
 
+DEMO_EPISODE = {
+    "title": "Right lateral hip pain",
+    "side": "right",
+    "onset_date": date(2026, 9, 28),
+    "history": {
+        "pain_location": ["lateral"],
+        "pain_type": ["aching"],
+        "pain_onset": "hours_after",
+        "aggravating_factors": ["stairs", "lying_on_side", "running"],
+        "accompanying_symptoms": ["stiffness"],
+        "running": {
+            "weekly_distance_km": 42,
+            "runs_per_week": 4,
+            "recent_volume_change_percent": 30,
+        },
+        "footwear": {"shoe_distance_km": 610},
+    },
+    "diagnoses": [{"code": "gluteal_tendinopathy", "side": "right"}],
+}
+DEMO_ASSESSMENT = {
+    "kind": "initial",
+    "performed_at": datetime(2026, 10, 5, 9, 30, tzinfo=UTC),
+    "pain": {
+        "rest": 1,
+        "activity": 4,
+        "running": 6,
+        "location": ["lateral"],
+        "onset": "hours_after",
+    },
+    "thomas_test": {
+        "left": {
+            "hip_extension_deg": 5,
+            "knee_flexion_deg": 85,
+            "hip_abduction_deg": 5,
+            "result": "negative",
+        },
+        "right": {
+            "hip_extension_deg": -10,
+            "knee_flexion_deg": 70,
+            "hip_abduction_deg": 20,
+            "result": "positive",
+        },
+    },
+    "trendelenburg": {
+        "left": {"result": "negative", "hold_seconds": 30},
+        "right": {"result": "positive", "hold_seconds": 12, "compensated": True},
+    },
+    "straight_leg_raise": {"left": 80, "right": 65},
+    "rom": [
+        {"joint": "hip", "motion": "extension", "side": "left", "mode": "active", "degrees": 18},
+        {
+            "joint": "hip",
+            "motion": "extension",
+            "side": "right",
+            "mode": "active",
+            "degrees": 8,
+            "painful": True,
+        },
+    ],
+    "strength": [
+        {"muscle_group": "hip_abductors", "side": "left", "grade": 5},
+        {"muscle_group": "hip_abductors", "side": "right", "grade": 4},
+    ],
+    "functional": {
+        "plank_seconds": 40,
+        "side_plank_seconds": {"left": 35, "right": 20},
+        "walking_minutes_pain_free": 25,
+    },
+    "outcome_measures": {"lefs": [3, 3, 2, 4, 3, 3, 2, 2, 3, 4, 4, 3, 3, 2, 1, 2, 3, 3, 4, 4]},
+}
+
 
 def create_clinic(name: str, admin_email: str, admin_password: str) -> Clinic:
     clinic = Clinic(id=uuid.uuid4(), name=name)
@@ -69,6 +145,7 @@ def create_clinic(name: str, admin_email: str, admin_password: str) -> Clinic:
 
 
 @click.command("create-clinic")
+@with_appcontext
 @click.argument("name")
 @click.option("--admin-email", required=True)
 @click.option(
@@ -93,6 +170,7 @@ def create_clinic_command(name: str, admin_email: str, admin_password: str) -> N
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """A demo clinic with staff and patients (idempotent); print the logins."""
     if current_app.config["CLINIC_ENV"] == "production":
@@ -110,14 +188,29 @@ def seed_demo_command() -> None:
     existing = set(db.session.scalars(select(Patient.family_name)))
     for patient in DEMO_PATIENTS:
         if patient["family_name"] not in existing:
-            patients.create_patient(clinic.id, dict(patient))
+            created = patients.create_patient(clinic.id, dict(patient))
+            if patient is DEMO_PATIENTS[0]:
+                _seed_demo_episode(clinic.id, created.id)
     db.session.commit()
     click.echo(f"Demo clinic {clinic.id}")
     for role, email, _, password in DEMO_LOGINS:
         click.echo(f"  {role:<10} {email:<24} {password}")
 
 
+def _seed_demo_episode(clinic_id: uuid.UUID, patient_id: uuid.UUID) -> None:
+    """An episode taken through intake and a finalised initial assessment."""
+    clinician = db.session.scalars(select(User).where(User.role == CLINICIAN)).first()
+    if clinician is None:
+        raise click.ClickException("the demo clinic has no clinician")
+    actor = Principal(kind="user", id=clinician.id, clinic_id=clinic_id, role=CLINICIAN)
+    episode = episodes.open_episode(clinic_id, patient_id, DEMO_EPISODE)
+    assessment = assessments.create_assessment(actor, episode.id, DEMO_ASSESSMENT)
+    assessments.finalize_assessment(actor, assessment.id, if_match=False)
+    episodes.transition(actor, episode.id, {"to": "assessed", "override": False}, if_match=False)
+
+
 @click.command("purge-expired")
+@with_appcontext
 def purge_expired_command() -> None:
     """Delete idempotency records older than their retention."""
     removed = purge_expired(db.session)
