@@ -18,6 +18,7 @@ from clinic.core.etag import require_if_match
 from clinic.core.models import utcnow
 from clinic.core.pagination import Page, keyset_page
 from clinic.core.principal import Principal
+from clinic.core.schemas import json_ready
 from clinic.episodes.service import find_episode, find_open_episode
 from clinic.extensions import db
 from clinic.running.rules import all_met, evaluate_return_to_run
@@ -97,7 +98,7 @@ def view_one(assessment: Assessment) -> dict[str, Any]:
 
 
 def _parts(data: dict[str, Any]) -> dict[str, Any]:
-    return {part: data[part] for part in PARTS if data.get(part) is not None}
+    return {part: json_ready(data[part]) for part in PARTS if data.get(part) is not None}
 
 
 def _check_amendment(episode_id: uuid.UUID, amends: dict[str, Any]) -> None:
@@ -186,7 +187,7 @@ def update_assessment(assessment_id: uuid.UUID, changes: dict[str, Any]) -> Asse
             if changes[part] is None:
                 body.pop(part, None)
             else:
-                body[part] = changes[part]
+                body[part] = json_ready(changes[part])
     assessment.body = body
     for field in ("kind", "performed_at", "notes"):
         if field in changes:

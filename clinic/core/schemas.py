@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -64,3 +65,14 @@ def distinct_by(*keys: str) -> Callable[[list[dict[str, Any]]], None]:
 def per_side(field: Callable[[], ma.fields.Field], name: str) -> type[ma.Schema]:
     """A ``{left, right}`` schema whose sides are each ``field()``."""
     return type(name, (StrictSchema,), {"left": field(), "right": field()})
+
+
+def json_ready(value: Any) -> Any:
+    """Loaded data made storable in a JSON column (dates become ISO strings)."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_ready(v) for v in value]
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    return value

@@ -14,6 +14,7 @@ from clinic.core.etag import require_if_match
 from clinic.core.models import utcnow
 from clinic.core.pagination import Page, keyset_page
 from clinic.core.principal import Principal
+from clinic.core.schemas import json_ready
 from clinic.episodes import rules
 from clinic.episodes.diagnoses import DIAGNOSES
 from clinic.episodes.models import Diagnosis, Episode, Transition
@@ -97,7 +98,7 @@ def open_episode(clinic_id: uuid.UUID, patient_id: uuid.UUID, data: dict[str, An
         title=data["title"],
         side=data["side"],
         onset_date=data.get("onset_date"),
-        history=data.get("history", {}),
+        history=json_ready(data.get("history", {})),
         status=rules.INTAKE,
     )
     _set_diagnoses(episode, data.get("diagnoses", []))
@@ -131,9 +132,11 @@ def update_episode(episode_id: uuid.UUID, changes: dict[str, Any]) -> Episode:
     require_if_match(episode.version)
     if episode.status in rules.FINAL_STATES:
         raise conflict(f"The episode is {episode.status}; its record is closed.")
-    for field in ("title", "side", "onset_date", "history"):
+    for field in ("title", "side", "onset_date"):
         if field in changes:
             setattr(episode, field, changes[field])
+    if "history" in changes:
+        episode.history = json_ready(changes["history"])
     if "diagnoses" in changes:
         _set_diagnoses(episode, changes["diagnoses"])
     episode.updated_at = utcnow()
