@@ -51,12 +51,13 @@ def _finalised(episode_id: uuid.UUID) -> list[Assessment]:
 
 
 def _previous(assessment: Assessment, finalised: list[Assessment]) -> Assessment | None:
-    earlier = [
-        a
-        for a in finalised
-        if a.id not in (assessment.id, assessment.amends_id)
-        and a.performed_at <= assessment.performed_at
-    ]
+    """The finalised assessment just before this one, in (performed_at, id) order.
+
+    Neither the assessment it amends nor the one that superseded it counts.
+    """
+    key = (assessment.performed_at, assessment.id)
+    skip = (assessment.id, assessment.amends_id, assessment.superseded_by_id)
+    earlier = [a for a in finalised if a.id not in skip and (a.performed_at, a.id) < key]
     return earlier[-1] if earlier else None
 
 
