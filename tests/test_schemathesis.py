@@ -1,31 +1,34 @@
 """Schemathesis against the committed ``openapi.yaml``, on the app in-process.
 
-For every operation in the document, schemathesis generates requests, valid
-ones and (in its negative mode) invalid ones, and each is sent as a logged-in
-admin and as a logged-in clinician. Every answer must be no server error,
-with a documented status and content type and a body that matches the
-documented schema.
+For every operation in the document, schemathesis generates requests and
+each answer must be: no server error, a documented status, content type and
+headers, a body that matches the documented schema, and, for a request the
+document says is invalid (an unknown field, a value out of range or of the
+wrong type, a missing body ...), a refusal rather than a success.
+
+Two phases run. Fuzzing draws ``MAX_EXAMPLES`` requests per operation, valid
+and invalid, each sent as a logged-in admin and as a logged-in clinician.
+The coverage phase, in negative mode only, derives the invalid requests
+systematically (one per constraint in the document); there are hundreds for
+a large body such as an assessment's, so they are sent once, as the admin.
+Both are deterministic: seeded and derandomized, CI sends the same requests
+on every run. ``MAX_EXAMPLES`` and the coverage phase are the knobs if the
+file gets slow as the API grows.
 
 Path parameters that name objects (a patient, an episode ...) are replaced by
-ids of real objects of the caller's clinic, so requests get past the 404 and
-exercise the handlers; the authorization matrix covers foreign and random ids.
-The admin also sends ``If-Match: *`` so versioned writes go through; the
-clinician does not, which exercises the 428 answers.
+ids of real objects of our clinic, so requests get past the 404 and reach the
+handlers, unless the path parameter is what the case makes invalid; the
+authorization matrix covers foreign ids. The admin also sends ``If-Match: *``
+so that versioned writes go through; the clinician does not, which exercises
+the 428 answers.
 
-Generation is seeded and derandomized: CI sends the same requests every run.
-Each operation gets ``MAX_EXAMPLES`` generated requests. Schemathesis'
-coverage phase is off: it is not bounded by ``max-examples`` (it derives
-hundreds of cases from a large body such as an assessment's) and belongs in a
-deliberate, longer run (``schemathesis run`` against a server).
-
-Known app bugs are listed in ``KNOWN_BUGS``: their operation is an expected
-failure (reported as XFAIL, or XPASS once fixed) until the entry is removed.
+An operation failing because of a known app bug may be listed in
+``KNOWN_BUGS`` (reported as XFAIL, XPASS once fixed) until the fix lands.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +38,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -56,7 +63,9 @@ CONFIG = schemathesis.Config.from_dict(
         "seed": SEED,
         "generation": {"max-examples": MAX_EXAMPLES},
         "phases": {
-            "coverage": {"enabled": False},
+            # Systematic invalid requests: each required field missing, each value
+            # out of range or of the wrong type, an unknown field ...
+            "coverage": {"generation": {"mode": "negative"}},
             # The document declares no links to follow.
             "stateful": {"enabled": False},
         },
@@ -68,7 +77,10 @@ CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
+    # Invalid input (an unknown field, a value out of range ...) is refused, never stored.
+    negative_data_rejection,
 ]
 
 # "METHOD /path" -> the app bug that makes it fail. Remove the entry with the fix.
@@ -78,21 +90,29 @@ KNOWN_BUGS: dict[str, str] = {}
 # --- fixtures ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Login:
-    user_id: uuid.UUID
+LOGOUT = ("DELETE", "/api/v1/auth/token")
 
-    def headers(self, app: Flask) -> dict[str, str]:
-        """A fresh token each time: a generated ``DELETE /auth/token`` revokes the one it used."""
-        with app.app_context(), all_clinics(db.session):
-            token, _ = issue_token(db.session.get(User, self.user_id))
-            db.session.commit()
-        return {"Authorization": f"Bearer {token}"}
+
+class Logins:
+    """Bearer tokens of our admin and clinician, issued as the test needs them."""
+
+    def __init__(self, app: Flask, users: dict[str, uuid.UUID]) -> None:
+        self.app = app
+        self.users = users
+        self.tokens: dict[str, str] = {}
+
+    def headers(self, role: str, case) -> dict[str, str]:
+        # A generated logout revokes the token it is sent with: it gets a fresh one.
+        if role not in self.tokens or (case.method.upper(), case.path) == LOGOUT:
+            with self.app.app_context(), all_clinics(db.session):
+                self.tokens[role], _ = issue_token(db.session.get(User, self.users[role]))
+                db.session.commit()
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
 @pytest.fixture
-def logins(world) -> dict[str, Login]:
-    return {ADMIN: Login(world.admin.id), CLINICIAN: Login(world.clinician.id)}
+def logins(app, world) -> Logins:
+    return Logins(app, {ADMIN: world.admin.id, CLINICIAN: world.clinician.id})
 
 
 def _created_id(client: FlaskClient, path: str, body: dict[str, Any], headers) -> str:
@@ -142,6 +162,39 @@ def known_bug(request) -> None:
 # --- the test ----------------------------------------------------------------
 
 
+def _path_is_the_invalid_part(case) -> bool:
+    """Whether this (negative) case is about an invalid path parameter.
+
+    Read from the case's generation metadata (schemathesis 4).
+    """
+    meta = case.meta
+    if meta is None:
+        return False
+    # The coverage phase names the one location it made invalid ...
+    location = getattr(meta.phase.data, "parameter_location", None)
+    if location is not None:
+        return location == ParameterLocation.PATH
+    # ... fuzzing says per location whether it generated invalid values.
+    path = meta.components.get(ParameterLocation.PATH)
+    return path is not None and path.mode == GenerationMode.NEGATIVE
+
+
+def _use_known_ids(case, known_ids: dict[str, str]) -> None:
+    """Point path parameters at real objects, unless they are what the case makes invalid."""
+    if _path_is_the_invalid_part(case):
+        return
+    for name in case.path_parameters or {}:
+        if name in known_ids:
+            case.path_parameters[name] = known_ids[name]
+
+
+def _callers(case) -> tuple[str, ...]:
+    # The many systematic invalid requests of the coverage phase go once, as the admin.
+    if case.meta is not None and case.meta.phase.name.value == "coverage":
+        return (ADMIN,)
+    return (ADMIN, CLINICIAN)
+
+
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -152,12 +205,10 @@ def known_bug(request) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_api_answers_as_documented(case, app, logins, known_ids, known_bug):
-    for name in case.path_parameters or {}:
-        if name in known_ids:
-            case.path_parameters[name] = known_ids[name]
+    _use_known_ids(case, known_ids)
 
-    for role, login in logins.items():
-        headers = login.headers(app)
+    for role in _callers(case):
+        headers = logins.headers(role, case)
         if role == ADMIN:
             headers["If-Match"] = "*"
         case.call_and_validate(app=app, headers=headers, checks=CHECKS)

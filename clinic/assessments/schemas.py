@@ -17,6 +17,8 @@ from clinic.core.schemas import (
     RESULTS,
     SIDES,
     SIDES_OR_BOTH,
+    PatchSchema,
+    StrictBoolean,
     StrictSchema,
     distinct_by,
     list_of,
@@ -79,8 +81,8 @@ class ThomasSideSchema(StrictSchema):
 class TrendelenburgSideSchema(StrictSchema):
     result = one_of(RESULTS, required=True)
     hold_seconds = number(0, 120, metadata={"description": "Standard test: 30 s"})
-    pelvic_drop = ma.fields.Boolean()
-    compensated = ma.fields.Boolean(metadata={"description": "Trunk lean over the stance side"})
+    pelvic_drop = StrictBoolean()
+    compensated = StrictBoolean(metadata={"description": "Trunk lean over the stance side"})
 
 
 class RomSchema(StrictSchema):
@@ -89,7 +91,7 @@ class RomSchema(StrictSchema):
     side = one_of(SIDES, required=True)
     mode = one_of(("active", "passive"), required=True)
     degrees = number(-30, 160, required=True)
-    painful = ma.fields.Boolean()
+    painful = StrictBoolean()
 
     @ma.validates_schema
     def _degrees_fit_the_motion(self, data: dict, **kwargs: object) -> None:
@@ -112,19 +114,19 @@ class SpecialTestSchema(StrictSchema):
     test = one_of(SPECIAL_TESTS, required=True)
     side = one_of(SIDES, required=True)
     result = one_of(RESULTS, required=True)
-    pain_reproduced = ma.fields.Boolean()
+    pain_reproduced = StrictBoolean()
 
 
 class SingleLegSquatSideSchema(StrictSchema):
     reps = whole(0, 100, required=True)
-    pain = ma.fields.Boolean()
-    pelvic_drop = ma.fields.Boolean()
-    knee_valgus = ma.fields.Boolean()
+    pain = StrictBoolean()
+    pelvic_drop = StrictBoolean()
+    knee_valgus = StrictBoolean()
 
 
 class HopSideSchema(StrictSchema):
     distance_cm = number(0, 400, required=True)
-    pain = ma.fields.Boolean()
+    pain = StrictBoolean()
 
 
 class FunctionalSchema(StrictSchema):
@@ -140,9 +142,9 @@ class FunctionalSchema(StrictSchema):
 
 
 class RunningFormSchema(StrictSchema):
-    pelvic_drop = ma.fields.Boolean()
-    knee_valgus = ma.fields.Boolean()
-    overstriding = ma.fields.Boolean()
+    pelvic_drop = StrictBoolean()
+    knee_valgus = StrictBoolean()
+    overstriding = StrictBoolean()
     cadence_spm = number(100, 250, metadata={"description": "Steps per minute"})
 
 
@@ -228,7 +230,7 @@ class AssessmentCreateSchema(AssessmentPartsSchema):
     )
 
 
-class AssessmentUpdateSchema(AssessmentPartsSchema):
+class AssessmentUpdateSchema(PatchSchema, AssessmentPartsSchema):
     """A draft's parts; a part sent replaces that part (null removes it)."""
 
     kind = one_of(KINDS)
@@ -310,7 +312,7 @@ class MetricSchema(ma.Schema):
     label = ma.fields.String(required=True)
     unit = ma.fields.String(required=True)
     better = ma.fields.String(required=True, metadata={"description": "higher or lower"})
-    per_side = ma.fields.Boolean(required=True)
+    per_side = StrictBoolean(required=True)
     source = ma.fields.String(required=True)
 
 

@@ -20,6 +20,24 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE
 
 
+class StrictBoolean(ma.fields.Boolean):
+    """JSON true or false only: no 0/1 or "yes" sneaking in as booleans."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class PatchSchema(StrictSchema):
+    """A partial update: an empty one is a mistake, not a no-op."""
+
+    @ma.validates_schema
+    def _something_to_change(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ma.ValidationError("Send at least one field to change.")
+
+
 def one_of(values: Iterable[str], **kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=ma.validate.OneOf(tuple(values)), **kwargs)
 

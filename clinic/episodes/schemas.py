@@ -8,6 +8,8 @@ from clinic.assessments.schemas import PAIN_LOCATIONS, PAIN_ONSETS, PAIN_TYPES
 from clinic.core.pagination import page_schema
 from clinic.core.schemas import (
     SIDES_OR_BOTH,
+    PatchSchema,
+    StrictBoolean,
     StrictSchema,
     list_of,
     number,
@@ -91,7 +93,7 @@ class EpisodeWriteSchema(StrictSchema):
     )
 
 
-class EpisodePatchSchema(EpisodeWriteSchema):
+class EpisodePatchSchema(PatchSchema, EpisodeWriteSchema):
     """Fields sent replace the stored ones (`history` and `diagnoses` as a whole)."""
 
     title = text(200)
@@ -129,7 +131,7 @@ EpisodePageSchema = page_schema(EpisodeSchema, "EpisodePage")
 class TransitionRequestSchema(StrictSchema):
     to = one_of(STATES, required=True)
     reason = ma.fields.String(validate=ma.validate.Length(min=1, max=2000))
-    override = ma.fields.Boolean(
+    override = StrictBoolean(
         load_default=False,
         metadata={"description": "Only into return_to_run, and only with a reason"},
     )
@@ -140,7 +142,7 @@ class TransitionSchema(ma.Schema):
     from_status = ma.fields.String(required=True)
     to_status = ma.fields.String(required=True)
     reason = ma.fields.String(allow_none=True)
-    override = ma.fields.Boolean(required=True)
+    override = StrictBoolean(required=True)
     actor_id = ma.fields.UUID(required=True)
     occurred_at = ma.fields.DateTime(required=True)
 

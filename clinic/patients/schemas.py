@@ -3,7 +3,7 @@ from datetime import UTC, date
 import marshmallow as ma
 
 from clinic.core.pagination import PageQuerySchema, page_schema
-from clinic.core.schemas import StrictSchema
+from clinic.core.schemas import PatchSchema, StrictSchema, whole
 
 SEXES = ("female", "male", "other", "unknown")
 SURFACES = ("road", "trail", "track", "treadmill", "grass")
@@ -36,9 +36,9 @@ class IdentifierSchema(StrictSchema):
 
 class RunningProfileSchema(StrictSchema):
     weekly_distance_km = ma.fields.Float(validate=ma.validate.Range(min=0, max=500))
-    runs_per_week = ma.fields.Integer(validate=ma.validate.Range(min=0, max=21))
-    high_intensity_sessions_per_week = ma.fields.Integer(validate=ma.validate.Range(min=0, max=14))
-    rest_days_per_week = ma.fields.Integer(validate=ma.validate.Range(min=0, max=7))
+    runs_per_week = whole(0, 21)
+    high_intensity_sessions_per_week = whole(0, 14)
+    rest_days_per_week = whole(0, 7)
     usual_surfaces = ma.fields.List(
         ma.fields.String(validate=ma.validate.OneOf(SURFACES)),
         validate=ma.validate.Length(max=len(SURFACES)),
@@ -47,7 +47,7 @@ class RunningProfileSchema(StrictSchema):
         validate=ma.validate.Range(min=0, max=5000),
         metadata={"description": "Distance on the current pair; replacement is due from 480 km"},
     )
-    years_running = ma.fields.Integer(validate=ma.validate.Range(min=0, max=90))
+    years_running = whole(0, 90)
     recent_volume_change_percent = ma.fields.Float(
         validate=ma.validate.Range(min=-100, max=1000),
         metadata={"description": "Change in weekly distance over the last weeks"},
@@ -74,7 +74,7 @@ class PatientWriteSchema(StrictSchema):
     running_profile = ma.fields.Nested(RunningProfileSchema, allow_none=True)
 
 
-class PatientPatchSchema(PatientWriteSchema):
+class PatientPatchSchema(PatchSchema, PatientWriteSchema):
     """Only the fields sent change; `identifiers`, when sent, replaces the list."""
 
     given_name = _name(False)

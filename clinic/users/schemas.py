@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from clinic.core.pagination import PageQuerySchema, page_schema
 from clinic.core.principal import ADMIN, CLINICIAN
-from clinic.core.schemas import StrictSchema
+from clinic.core.schemas import PatchSchema, StrictBoolean, StrictSchema
 
 STAFF_ROLE = ma.validate.OneOf([ADMIN, CLINICIAN])
 PASSWORD = ma.validate.Length(min=12, max=1024, error="Use 12 to 1024 characters.")
@@ -15,11 +15,11 @@ class UserCreateSchema(StrictSchema):
     password = ma.fields.String(required=True, load_only=True, validate=PASSWORD)
 
 
-class UserUpdateSchema(StrictSchema):
+class UserUpdateSchema(PatchSchema):
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
     role = ma.fields.String(validate=STAFF_ROLE)
     password = ma.fields.String(load_only=True, validate=PASSWORD)
-    active = ma.fields.Boolean(metadata={"description": "false deactivates: tokens stop at once"})
+    active = StrictBoolean(metadata={"description": "false deactivates: tokens stop at once"})
 
 
 class UserSchema(ma.Schema):
@@ -27,14 +27,14 @@ class UserSchema(ma.Schema):
     email = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     role = ma.fields.String(required=True)
-    active = ma.fields.Boolean(required=True)
+    active = StrictBoolean(required=True)
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
 
 
 class UserQuerySchema(PageQuerySchema):
     role = ma.fields.String(validate=STAFF_ROLE)
-    active = ma.fields.Boolean()
+    active = ma.fields.Boolean()  # a query string: "true" / "false"
 
 
 UserPageSchema = page_schema(UserSchema, "UserPage")
