@@ -89,7 +89,12 @@ def _import_models() -> None:
     from clinic.clinics import models as clinic_models  # noqa: F401
     from clinic.core import audit, changes, idempotency  # noqa: F401
     from clinic.episodes import models as episode_models  # noqa: F401
+    from clinic.exercises import models as exercise_models  # noqa: F401
+    from clinic.goals import models as goal_models  # noqa: F401
     from clinic.patients import models as patient_models  # noqa: F401
+    from clinic.portal import models as portal_models  # noqa: F401
+    from clinic.programs import models as program_models  # noqa: F401
+    from clinic.running import models as running_models  # noqa: F401
     from clinic.users import models as user_models  # noqa: F401
 
 
@@ -98,9 +103,14 @@ def _register_blueprints(app: Flask) -> None:
     from clinic.audit.routes import blp as audit_blp
     from clinic.auth.routes import blp as auth_blp
     from clinic.episodes.routes import blp as episodes_blp
+    from clinic.exercises.routes import blp as exercises_blp
+    from clinic.goals.routes import blp as goals_blp
     from clinic.ops.routes import blp as ops_blp
     from clinic.ops.routes import docs_assets
     from clinic.patients.routes import blp as patients_blp
+    from clinic.portal.routes import blp as portal_blp
+    from clinic.programs.routes import blp as programs_blp
+    from clinic.running.routes import blp as running_blp
     from clinic.users.routes import blp as users_blp
 
     for blueprint in (
@@ -110,6 +120,11 @@ def _register_blueprints(app: Flask) -> None:
         patients_blp,
         episodes_blp,
         assessments_blp,
+        goals_blp,
+        exercises_blp,
+        programs_blp,
+        portal_blp,
+        running_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)
