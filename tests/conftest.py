@@ -41,19 +41,31 @@ secrets_module._hasher = PasswordHasher(time_cost=1, memory_cost=1024, paralleli
 PASSWORD = "correct horse battery staple"
 
 
+# On PostgreSQL each test run works in a schema of its own, so runs sharing
+# one database (developers, CI, helpers) never see each other's tables.
+PG_SCHEMA = f"test_run_{os.getpid()}"
+
+
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return normalise_database_url(url)
+        url = normalise_database_url(url)
+        separator = "&" if "?" in url else "?"
+        return f"{url}{separator}options=-csearch_path%3D{PG_SCHEMA}"
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def recreate_schema(connection: Any) -> None:
+    """An empty PostgreSQL schema for this run (no tables, no alembic_version)."""
+    connection.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    connection.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
 
 
 def _reset_schema(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
+                recreate_schema(connection)
         upgrade()
 
 
@@ -63,7 +75,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Flask:
+def app(database_url: str) -> Iterator[Flask]:
     application = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
@@ -73,7 +85,13 @@ def app(database_url: str) -> Flask:
         }
     )
     _reset_schema(application)
-    return application
+    yield application
+    with application.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        db.engine.dispose()
 
 
 def _truncate(app: Flask) -> None:
