@@ -91,6 +91,7 @@ def _import_models() -> None:
     from clinic.episodes import models as episode_models  # noqa: F401
     from clinic.exercises import models as exercise_models  # noqa: F401
     from clinic.goals import models as goal_models  # noqa: F401
+    from clinic.integrations import models as integration_models  # noqa: F401
     from clinic.patients import models as patient_models  # noqa: F401
     from clinic.portal import models as portal_models  # noqa: F401
     from clinic.programs import models as program_models  # noqa: F401
@@ -105,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from clinic.episodes.routes import blp as episodes_blp
     from clinic.exercises.routes import blp as exercises_blp
     from clinic.goals.routes import blp as goals_blp
+    from clinic.integrations.routes import blp as integrations_blp
     from clinic.ops.routes import blp as ops_blp
     from clinic.ops.routes import docs_assets
     from clinic.patients.routes import blp as patients_blp
@@ -125,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
         programs_blp,
         portal_blp,
         running_blp,
+        integrations_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)

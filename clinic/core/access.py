@@ -35,13 +35,19 @@ def forbidden(detail: str = "Your role or scopes do not allow this.") -> Problem
 
 
 def _authenticate() -> Principal:
-    from clinic.auth.tokens import resolve_bearer  # the auth capability owns credentials
+    # The capabilities that issue credentials also resolve them.
+    from clinic.auth.tokens import resolve_bearer
+    from clinic.integrations.keys import API_KEY_PREFIX, resolve_api_key
 
     header = request.headers.get("Authorization", "")
     scheme, _, credential = header.partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
         raise unauthorized()
-    principal = resolve_bearer(credential.strip())
+    if credential.startswith(API_KEY_PREFIX):
+        principal = resolve_api_key(credential)
+    else:
+        principal = resolve_bearer(credential)
     if principal is None:
         raise unauthorized("The bearer token is invalid, expired or revoked.")
     return principal

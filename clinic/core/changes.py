@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, FetchedValue, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.core.models import AnySession, Base, ClinicOwnedMixin, utcnow
@@ -23,7 +23,10 @@ DELETED = "deleted"
 
 class Change(ClinicOwnedMixin, Base):
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_clinic_seq", "clinic_id", "seq"),)
+    __table_args__ = (
+        Index("ix_changes_clinic_seq", "clinic_id", "seq"),
+        Index("ix_changes_clinic_txid_seq", "clinic_id", "txid", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -33,6 +36,9 @@ class Change(ClinicOwnedMixin, Base):
     action: Mapped[str] = mapped_column(String(20))
     version: Mapped[int]
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # PostgreSQL: the writing transaction's id, filled by the column's server
+    # default (see the migration); the feed's cursor orders by it. SQLite: null.
+    txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
 
 
 def record_change(
