@@ -97,6 +97,8 @@ def _import_models() -> None:
     from clinic.programs import models as program_models  # noqa: F401
     from clinic.running import models as running_models  # noqa: F401
     from clinic.users import models as user_models  # noqa: F401
+    from clinic.webhooks import models as webhook_models  # noqa: F401
+    from clinic.webhooks import outbox  # noqa: F401  (listens to every change)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -114,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from clinic.programs.routes import blp as programs_blp
     from clinic.running.routes import blp as running_blp
     from clinic.users.routes import blp as users_blp
+    from clinic.webhooks.routes import blp as webhooks_blp
 
     for blueprint in (
         ops_blp,
@@ -128,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         portal_blp,
         running_blp,
         integrations_blp,
+        webhooks_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)

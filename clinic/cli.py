@@ -218,6 +218,25 @@ def purge_expired_command() -> None:
     click.echo(f"removed {removed} idempotency records")
 
 
+@click.command("deliver-webhooks")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@with_appcontext
+def deliver_webhooks_command(once: bool) -> None:
+    """Send due webhook deliveries (runs until stopped, or once)."""
+    from clinic.webhooks.worker import deliver_due, run_forever
+
+    if once:
+        click.echo(f"attempted {deliver_due()} deliveries")
+    else:  # pragma: no cover - a loop for operators
+        run_forever()
+
+
 def register_commands(app: Flask) -> None:
-    for command in (create_clinic_command, seed_demo_command, purge_expired_command):
+    commands = (
+        create_clinic_command,
+        seed_demo_command,
+        purge_expired_command,
+        deliver_webhooks_command,
+    )
+    for command in commands:
         app.cli.add_command(command)

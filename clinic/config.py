@@ -55,6 +55,7 @@ class Settings:
     login_max_failures_per_address: int
     idempotency_ttl_seconds: int
     proxy_hops: int
+    webhooks_allow_private_targets: bool
     log_level: str
 
     def flask_config(self) -> dict[str, Any]:
@@ -72,6 +73,7 @@ class Settings:
             "LOGIN_MAX_FAILURES_PER_ADDRESS": self.login_max_failures_per_address,
             "IDEMPOTENCY_TTL_SECONDS": self.idempotency_ttl_seconds,
             "PROXY_HOPS": self.proxy_hops,
+            "WEBHOOKS_ALLOW_PRIVATE_TARGETS": self.webhooks_allow_private_targets,
             "LOG_LEVEL": self.log_level,
         }
 
@@ -105,5 +107,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         login_max_failures_per_address=_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
         idempotency_ttl_seconds=_int(env, "IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=24 * 3600),
         proxy_hops=_int(env, "PROXY_HOPS", 0),
+        webhooks_allow_private_targets=env.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "") == "1",
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )

@@ -82,6 +82,8 @@ def app(database_url: str) -> Iterator[Flask]:
             "TESTING": True,
             "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
             "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+            # Webhook tests deliver to a receiver on 127.0.0.1.
+            "WEBHOOKS_ALLOW_PRIVATE_TARGETS": True,
         }
     )
     _reset_schema(application)

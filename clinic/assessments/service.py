@@ -22,6 +22,7 @@ from clinic.core.schemas import json_ready
 from clinic.episodes.service import find_episode, find_open_episode
 from clinic.extensions import db
 from clinic.running.rules import all_met, evaluate_return_to_run
+from clinic.webhooks.outbox import emit
 
 RESOURCE = "assessment"
 
@@ -220,17 +221,29 @@ def finalize_assessment(
     assessment.finalized_by = principal.id
     assessment.updated_at = now
     _changed(assessment, UPDATED, "finalize")
+    emit(
+        db.session,
+        assessment.clinic_id,
+        "assessment.finalized",
+        RESOURCE,
+        assessment.id,
+        assessment.version,
+    )
     return assessment
 
 
 def assessment_facts(episode_id: uuid.UUID) -> dict[str, Any]:
-    """What the workflow gates need from assessments."""
+    """What the workflow gates need from assessments (with the configured thresholds)."""
+    from clinic.running.service import return_to_run_thresholds
+
     finalised = _finalised(episode_id)
     latest = finalised[-1] if finalised else None
     return {
         "finalized_assessments": len(finalised),
         "finalized_discharge_assessment": any(a.kind == "discharge" for a in finalised),
-        "return_to_run_criteria_met": bool(latest and all_met(evaluate_return_to_run(latest.body))),
+        "return_to_run_criteria_met": bool(
+            latest and all_met(evaluate_return_to_run(latest.body, return_to_run_thresholds()))
+        ),
     }
 
 
@@ -261,3 +274,32 @@ def progress(episode_id: uuid.UUID, metric_code: str, side: str | None) -> dict[
 
 def metric_catalogue() -> list[dict[str, object]]:
     return [m.to_dict() for m in METRICS]
+
+
+def latest_finalised(episode_id: uuid.UUID) -> Assessment | None:
+    """The episode's latest finalised, current (not superseded) assessment, or None.
+
+    Latest in the order ``_finalised`` uses (performed_at, then id), in one indexed query.
+    """
+    return db.session.scalars(
+        select(Assessment)
+        .where(
+            Assessment.episode_id == episode_id,
+            Assessment.status == FINAL,
+            Assessment.superseded_by_id.is_(None),
+        )
+        .order_by(Assessment.performed_at.desc(), Assessment.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def latest_metric_values(episode_id: uuid.UUID) -> dict[tuple[str, str | None], float]:
+    """Each assessment metric's latest finalised value in the episode, by (code, side).
+
+    Taken from the latest finalised, current (not superseded) assessment that measured
+    it, so an assessment that skipped a metric does not hide its last measurement.
+    """
+    values: dict[tuple[str, str | None], float] = {}
+    for assessment in _finalised(episode_id):  # oldest first: later values overwrite
+        values.update(extract_metric_values(assessment.body))
+    return values

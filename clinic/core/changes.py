@@ -9,6 +9,7 @@ capability's; its cursor design is documented there.)
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import BigInteger, FetchedValue, Index, Integer, String
@@ -41,6 +42,16 @@ class Change(ClinicOwnedMixin, Base):
     txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
 
 
+ChangeListener = Callable[[AnySession, uuid.UUID, str, uuid.UUID, str, int], None]
+_listeners: list[ChangeListener] = []
+
+
+def add_listener(listener: ChangeListener) -> None:
+    """Called with every change, in its transaction (the webhook outbox listens)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def record_change(
     session: AnySession,
     clinic_id: uuid.UUID,
@@ -58,3 +69,5 @@ def record_change(
             version=version,
         )
     )
+    for listener in _listeners:
+        listener(session, clinic_id, resource_type, resource_id, action, version)

@@ -20,6 +20,7 @@ from clinic.episodes.diagnoses import DIAGNOSES
 from clinic.episodes.models import Diagnosis, Episode, Transition
 from clinic.extensions import db
 from clinic.patients.service import find_patient
+from clinic.webhooks.outbox import emit
 
 RESOURCE = "episode"
 
@@ -192,6 +193,9 @@ def transition(
     episode.closed_at = utcnow() if to in rules.FINAL_STATES else None
     episode.updated_at = utcnow()
     _changed(episode, UPDATED, "transition")
+    emit(
+        db.session, episode.clinic_id, "episode.transitioned", RESOURCE, episode.id, episode.version
+    )
     return episode
 
 
