@@ -41,6 +41,34 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+# Clinical thresholds a clinic may tune (defaults live with their rules and sources).
+CLINICAL_THRESHOLDS = (
+    "RTR_WALKING_MINUTES",
+    "RTR_PAIN_ACTIVITY_MAX",
+    "RTR_PLANK_SECONDS",
+    "RTR_SIDE_PLANK_SECONDS",
+    "RTR_SINGLE_LEG_SQUAT_REPS",
+    "RTR_ROM_ASYMMETRY_PERCENT",
+    "RUN_WEEKLY_INCREASE_PERCENT",
+)
+
+
+def _thresholds(env: dict[str, str]) -> dict[str, float]:
+    chosen: dict[str, float] = {}
+    for name in CLINICAL_THRESHOLDS:
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+        if value < 0:
+            raise ConfigError(f"{name} must not be negative")
+        chosen[name] = value
+    return chosen
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str
@@ -56,6 +84,7 @@ class Settings:
     idempotency_ttl_seconds: int
     proxy_hops: int
     webhooks_allow_private_targets: bool
+    clinical_thresholds: dict[str, float]
     log_level: str
 
     def flask_config(self) -> dict[str, Any]:
@@ -74,6 +103,7 @@ class Settings:
             "IDEMPOTENCY_TTL_SECONDS": self.idempotency_ttl_seconds,
             "PROXY_HOPS": self.proxy_hops,
             "WEBHOOKS_ALLOW_PRIVATE_TARGETS": self.webhooks_allow_private_targets,
+            **self.clinical_thresholds,
             "LOG_LEVEL": self.log_level,
         }
 
@@ -108,5 +138,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         idempotency_ttl_seconds=_int(env, "IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=24 * 3600),
         proxy_hops=_int(env, "PROXY_HOPS", 0),
         webhooks_allow_private_targets=env.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "") == "1",
+        clinical_thresholds=_thresholds(env),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )

@@ -221,6 +221,10 @@ def finalize_assessment(
     assessment.finalized_by = principal.id
     assessment.updated_at = now
     _changed(assessment, UPDATED, "finalize")
+    # Each finalised assessment re-evaluates the episode's goals (DOMAIN.md 3).
+    from clinic.goals.service import reevaluate_goals
+
+    reevaluate_goals(assessment.episode_id)
     emit(
         db.session,
         assessment.clinic_id,
