@@ -8,10 +8,12 @@ import logging
 import traceback
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, g
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from sqlalchemy.orm.exc import StaleDataError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from clinic.core.errors import (
@@ -22,6 +24,21 @@ from clinic.core.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class StrictParser(FlaskParser):
+    """Unknown query parameters are refused too, not only unknown body fields:
+    a misspelt filter (``?udpated_since=``) must not silently list everything."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
+
+
+# Every flask-smorest blueprint parses its arguments with this parser.
+Blueprint.ARGUMENTS_PARSER = StrictParser()
 
 
 def problem_response(
