@@ -17,6 +17,7 @@ from clinic.core.idempotency import purge_expired
 from clinic.core.principal import CLINICIAN, Principal
 from clinic.core.tenancy import all_clinics, set_clinic
 from clinic.episodes import service as episodes
+from clinic.exercises.service import seed_catalogue
 from clinic.extensions import db
 from clinic.patients import service as patients
 from clinic.patients.models import Patient
@@ -185,6 +186,7 @@ def seed_demo_command() -> None:
                 clinic.id, {"email": email, "name": name, "role": role, "password": password}
             )
     set_clinic(db.session, clinic.id)
+    seed_catalogue(clinic.id)
     existing = set(db.session.scalars(select(Patient.family_name)))
     for patient in DEMO_PATIENTS:
         if patient["family_name"] not in existing:
@@ -207,6 +209,17 @@ def _seed_demo_episode(clinic_id: uuid.UUID, patient_id: uuid.UUID) -> None:
     assessment = assessments.create_assessment(actor, episode.id, DEMO_ASSESSMENT)
     assessments.finalize_assessment(actor, assessment.id, if_match=False)
     episodes.transition(actor, episode.id, {"to": "assessed", "override": False}, if_match=False)
+
+
+@click.command("seed-catalogue")
+@with_appcontext
+def seed_catalogue_command() -> None:
+    """Add the exercise catalogue's missing exercises to every clinic (idempotent)."""
+    with all_clinics(db.session):
+        clinic_ids = list(db.session.scalars(select(Clinic.id)))
+        added = sum(seed_catalogue(clinic_id) for clinic_id in clinic_ids)
+    db.session.commit()
+    click.echo(f"added {added} exercises across {len(clinic_ids)} clinics")
 
 
 @click.command("purge-expired")
@@ -235,6 +248,7 @@ def register_commands(app: Flask) -> None:
     commands = (
         create_clinic_command,
         seed_demo_command,
+        seed_catalogue_command,
         purge_expired_command,
         deliver_webhooks_command,
     )

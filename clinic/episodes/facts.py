@@ -15,8 +15,10 @@ from clinic.episodes.rules import EpisodeFacts
 def gather_facts(episode: Episode) -> EpisodeFacts:
     from clinic.assessments.service import assessment_facts
     from clinic.goals.service import goal_facts
+    from clinic.programs.service import program_facts
 
     facts: dict[str, Any] = {}
     facts.update(assessment_facts(episode.id))
     facts.update(goal_facts(episode.id))
+    facts.update(program_facts(episode.id))
     return EpisodeFacts(**facts)
