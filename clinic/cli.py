@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import click
 from flask import Flask, current_app
@@ -17,10 +17,13 @@ from clinic.core.idempotency import purge_expired
 from clinic.core.principal import CLINICIAN, Principal
 from clinic.core.tenancy import all_clinics, set_clinic
 from clinic.episodes import service as episodes
+from clinic.exercises.models import Exercise
 from clinic.exercises.service import seed_catalogue
 from clinic.extensions import db
+from clinic.goals import service as goals
 from clinic.patients import service as patients
 from clinic.patients.models import Patient
+from clinic.programs import service as programs
 from clinic.users import service as users
 from clinic.users.models import User
 
@@ -127,6 +130,14 @@ DEMO_ASSESSMENT = {
     "outcome_measures": {"lefs": [3, 3, 2, 4, 3, 3, 2, 2, 3, 4, 4, 3, 3, 2, 1, 2, 3, 3, 4, 4]},
 }
 
+DEMO_PROGRAM = (
+    ("glute-bridge", False, {"reps": 12}),
+    ("clamshell", True, {"reps": 12}),
+    ("side-plank", True, {"hold_seconds": 30}),
+    ("kneeling-hip-flexor-stretch", True, {"hold_seconds": 30}),
+)
+DEMO_PATIENT_LOGIN = ("patient", "robin@demo.clinic", "Robin Runner", "demo-patient-password")
+
 
 def create_clinic(name: str, admin_email: str, admin_password: str) -> Clinic:
     clinic = Clinic(id=uuid.uuid4(), name=name)
@@ -195,7 +206,7 @@ def seed_demo_command() -> None:
                 _seed_demo_episode(clinic.id, created.id)
     db.session.commit()
     click.echo(f"Demo clinic {clinic.id}")
-    for role, email, _, password in DEMO_LOGINS:
+    for role, email, _, password in (*DEMO_LOGINS, DEMO_PATIENT_LOGIN):
         click.echo(f"  {role:<10} {email:<24} {password}")
 
 
@@ -209,6 +220,66 @@ def _seed_demo_episode(clinic_id: uuid.UUID, patient_id: uuid.UUID) -> None:
     assessment = assessments.create_assessment(actor, episode.id, DEMO_ASSESSMENT)
     assessments.finalize_assessment(actor, assessment.id, if_match=False)
     episodes.transition(actor, episode.id, {"to": "assessed", "override": False}, if_match=False)
+    _seed_demo_plan_of_care(clinic_id, patient_id, episode.id, actor)
+
+
+def _seed_demo_plan_of_care(
+    clinic_id: uuid.UUID, patient_id: uuid.UUID, episode_id: uuid.UUID, actor: Principal
+) -> None:
+    """Goals, a published program, treatment under way, and the patient's app account."""
+    today = date.today()
+    long_goal = goals.create_goal(
+        episode_id,
+        {
+            "term": "long",
+            "description": "Hold a front plank for a full minute",
+            "metric": "plank.seconds",
+            "target_value": 60,
+            "comparator": ">=",
+            "due_date": today + timedelta(weeks=8),
+            "rationale": "Trunk endurance keeps the pelvis level late in a run.",
+        },
+    )
+    goals.create_goal(
+        episode_id,
+        {
+            "term": "short",
+            "description": "Right hip extension to 15 degrees",
+            "metric": "rom.hip.extension",
+            "side": "right",
+            "target_value": 15,
+            "comparator": ">=",
+            "due_date": today + timedelta(weeks=3),
+            "rationale": "Daily hip flexor stretching usually gains this in three weeks.",
+            "parent_goal_id": long_goal.id,
+        },
+    )
+    catalogue = {e.slug: e.id for e in db.session.scalars(select(Exercise))}
+    items = [
+        {
+            "exercise_id": catalogue[slug],
+            "sets": 3,
+            "times_per_day": 1,
+            "days_per_week": 7,
+            "per_side": per_side,
+            **dose,
+        }
+        for slug, per_side, dose in DEMO_PROGRAM
+    ]
+    program = programs.create_program(episode_id, {"start_date": today, "items": items})
+    programs.publish_program(program.id, if_match=False)
+    episodes.transition(actor, episode_id, {"to": "in_treatment", "override": False}, False)
+    role, email, name, password = DEMO_PATIENT_LOGIN
+    users.add_user(
+        clinic_id,
+        {
+            "email": email,
+            "name": name,
+            "role": role,
+            "password": password,
+            "patient_id": patient_id,
+        },
+    )
 
 
 @click.command("seed-catalogue")

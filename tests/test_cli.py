@@ -77,4 +77,14 @@ def test_seed_demo_is_idempotent_and_prints_logins(app, client):
     episode = client.get(f"/api/v1/patients/{robin['id']}/episodes", headers=headers).json["items"][
         0
     ]
-    assert episode["status"] == "assessed"
+    assert episode["status"] == "in_treatment"
+    patient_login = client.post(
+        "/api/v1/auth/token",
+        json={"email": "robin@demo.clinic", "password": "demo-patient-password"},
+    )
+    assert patient_login.status_code == 201
+    patient_headers = {"Authorization": f"Bearer {patient_login.json['access_token']}"}
+    program = client.get("/api/v1/me/program", headers=patient_headers)
+    assert program.status_code == 200 and len(program.json["items"]) == 4
+    goals = client.get("/api/v1/me/goals", headers=patient_headers).json["items"]
+    assert sorted(g["term"] for g in goals) == ["long", "short"]
