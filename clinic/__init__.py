@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from clinic.auth.routes import blp as auth_blp
     from clinic.episodes.routes import blp as episodes_blp
     from clinic.exercises.routes import blp as exercises_blp
+    from clinic.fhir.routes import blp as fhir_blp
     from clinic.goals.routes import blp as goals_blp
     from clinic.integrations.routes import blp as integrations_blp
     from clinic.ops.routes import blp as ops_blp
@@ -132,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
         running_blp,
         integrations_blp,
         webhooks_blp,
+        fhir_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)

@@ -9,6 +9,7 @@ OpenAPI spec. A test walks the URL map and fails on any route without it.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from functools import wraps
@@ -59,6 +60,13 @@ def _allowed(principal: Principal, roles: frozenset[str], scopes: frozenset[str]
     return principal.role in roles
 
 
+def _description(func: Callable[..., Any], access_text: str) -> str:
+    """The docstring after its summary line, then who may call the route."""
+    body = (func.__doc__ or "").strip().partition("\n")[2]
+    paragraphs = [inspect.cleandoc(body)] if body.strip() else []
+    return "\n\n".join([*paragraphs, access_text])
+
+
 def _document(wrapper: Any, doc: dict[str, Any]) -> None:
     wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
     manual = wrapper._apidoc.setdefault("manual_doc", {})
@@ -103,7 +111,9 @@ def access(
                 "security": [{"bearerAuth": []}],
                 "x-roles": sorted(allowed_roles),
                 "x-scopes": sorted(required_scopes),
-                "description": f"Roles: {who}. API client scopes: {scope_text}.",
+                "description": _description(
+                    func, f"Roles: {who}. API client scopes: {scope_text}."
+                ),
             },
         )
         return wrapper  # type: ignore[return-value]

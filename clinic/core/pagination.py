@@ -23,12 +23,13 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from clinic.core.errors import validation_problem
+from clinic.core.schemas import StrictSchema
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
-class PageQuerySchema(ma.Schema):
+class PageQuerySchema(StrictSchema):
     limit = ma.fields.Integer(
         load_default=DEFAULT_LIMIT,
         validate=ma.validate.Range(min=1, max=MAX_LIMIT),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -13,11 +13,36 @@ SIDES_OR_BOTH = ("left", "right", "both")
 RESULTS = ("positive", "negative")
 
 
+NUL_MESSAGE = "Must not contain NUL characters."
+
+
+def _holds_nul(value: Any) -> bool:
+    """A NUL in this string or list of strings (nested objects check themselves)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(isinstance(item, str | list) and _holds_nul(item) for item in value)
+    return False
+
+
 class StrictSchema(ma.Schema):
-    """Unknown fields are refused (marshmallow 4's default, stated for the reader)."""
+    """Unknown fields are refused (marshmallow 4's default, stated for the reader),
+    and so is text holding NUL characters, which PostgreSQL cannot store."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _refuse_nul_characters(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, Mapping):
+            bad = {
+                str(name).replace("\x00", "\\0"): [NUL_MESSAGE]
+                for name, value in data.items()
+                if _holds_nul(name) or _holds_nul(value)
+            }
+            if bad:
+                raise ma.ValidationError(bad)
+        return data
 
 
 class StrictBoolean(ma.fields.Boolean):

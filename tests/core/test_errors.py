@@ -115,3 +115,19 @@ def test_unknown_query_parameters_are_refused(client, world):
     response = client.get("/api/v1/patients?udpated_since=2026-01-01", headers=world.clinician.headers)
     problem = assert_problem(response, 422)
     assert "udpated_since" in problem["errors"]
+
+
+def test_nul_characters_are_refused_naming_the_field(client, world):
+    body = {"given_name": "A", "family_name": "B", "birth_date": "1990-01-01", "sex": "male"}
+    top = client.post(
+        "/api/v1/patients", json={**body, "given_name": "A\u0000"}, headers=world.clinician.headers
+    )
+    assert "given_name" in assert_problem(top, 422)["errors"]
+    nested = client.post(
+        "/api/v1/patients",
+        json={**body, "identifiers": [{"system": "s", "value": "v\u0000"}]},
+        headers=world.clinician.headers,
+    )
+    assert "identifiers.0.value" in assert_problem(nested, 422)["errors"]
+    listed = client.get("/api/v1/patients?q=a%00", headers=world.clinician.headers)
+    assert "q" in assert_problem(listed, 422)["errors"]
