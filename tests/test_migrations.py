@@ -1,10 +1,10 @@
 """Migrations: one head, a clean round trip on this database, no drift from the models.
 
-These tests run on the shared test database (SQLite, or PostgreSQL with
-``TEST_DATABASE_URL``): they tear the schema down and build it again with the
-real migrations, the way ``flask --app wsgi db upgrade`` does in production,
-and always leave it at head so the tests after them find the schema they
-expect.
+These tests run on this test run's database (a SQLite file, or with
+``TEST_DATABASE_URL`` the run's own PostgreSQL schema): they tear it down and
+build it again with the real migrations, the way ``flask --app wsgi db
+upgrade`` does in production, and always leave it at head so the tests after
+them find the schema they expect.
 """
 
 from __future__ import annotations
