@@ -183,3 +183,25 @@ def test_reader_sees_every_change_exactly_once_under_concurrent_writers(app, cli
     assert len(expected) == 21  # 20 by the writers and the slow one
     slow_id = next(i for i in seen if i["seq"] == min(expected))
     assert uuid.UUID(slow_id["resource_id"])
+
+
+def test_a_feed_page_costs_the_same_statements_for_few_or_many_changes(
+    client, world, reader, factory, count_statements, app
+):
+    def statements(expected: int) -> int:
+        client.get("/api/v1/changes?limit=200", headers=reader)
+        with count_statements() as counter:
+            page = client.get("/api/v1/changes?limit=200", headers=reader).json
+        assert len(page["items"]) == expected
+        return len([s for s in counter.statements if s != "BEGIN"])
+
+    def add(n: int) -> None:
+        with app.app_context(), all_clinics(db.session):
+            for _ in range(n):
+                record_change(db.session, world.clinic_id, "patient", uuid.uuid4(), CREATED, 1)
+            db.session.commit()
+
+    add(5)
+    few = statements(5)
+    add(95)
+    assert statements(100) == few
