@@ -112,7 +112,9 @@ def test_cors_allows_the_configured_frontend_only(app):
 
 
 def test_unknown_query_parameters_are_refused(client, world):
-    response = client.get("/api/v1/patients?udpated_since=2026-01-01", headers=world.clinician.headers)
+    response = client.get(
+        "/api/v1/patients?udpated_since=2026-01-01", headers=world.clinician.headers
+    )
     problem = assert_problem(response, 422)
     assert "udpated_since" in problem["errors"]
 
