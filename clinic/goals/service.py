@@ -8,10 +8,8 @@ logged runs (``clinic.running.service.latest_run_metric``) or home-program adher
 
 from __future__ import annotations
 
-import importlib
 import math
 import uuid
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -141,18 +139,6 @@ def patient_view(goal: Goal) -> dict[str, Any]:
 # --- Metric values ------------------------------------------------------------------------
 
 
-def _optional_source(module_name: str, function_name: str) -> Callable[..., Any] | None:
-    """A function another capability provides, or None while it does not exist yet."""
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as missing:
-        if missing.name != module_name:
-            raise  # the module exists but is broken: that is a bug, not "not yet"
-        return None
-    function = getattr(module, function_name, None)
-    return function if callable(function) else None
-
-
 def _as_value(raw: Any) -> float | None:
     if raw is None or isinstance(raw, bool):
         return None
@@ -178,20 +164,16 @@ class _MetricValues:
             return self._assessment.get((metric.code, side if metric.per_side else None))
         if metric.source == "run":
             if metric.code not in self._runs:
-                latest_run_metric = _optional_source("clinic.running.service", "latest_run_metric")
-                self._runs[metric.code] = (
-                    None
-                    if latest_run_metric is None
-                    else _as_value(latest_run_metric(self.episode_id, metric.code))
-                )
+                from clinic.running.service import latest_run_metric
+
+                raw = latest_run_metric(self.episode_id, metric.code)
+                self._runs[metric.code] = _as_value(raw)
             return self._runs[metric.code]
         if self._adherence is None:
-            adherence_percent = _optional_source("clinic.portal.service", "adherence_percent")
-            percent = None
-            if adherence_percent is not None:
-                raw = adherence_percent(self.episode_id, window_days=ADHERENCE_WINDOW_DAYS)
-                percent = _as_value(raw)
-            self._adherence = (percent,)
+            from clinic.portal.service import adherence_percent
+
+            raw = adherence_percent(self.episode_id, window_days=ADHERENCE_WINDOW_DAYS)
+            self._adherence = (_as_value(raw),)
         return self._adherence[0]
 
 

@@ -6,7 +6,6 @@ the thresholds from the app config, and records the audit events and change-feed
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from dataclasses import asdict, fields
 from datetime import date
@@ -293,13 +292,10 @@ def _prescribed_phase(episode_id: uuid.UUID, on: date) -> int:
 
 
 def _reevaluate_goals(episode_id: uuid.UUID) -> None:
-    """Let the goals capability re-evaluate running goals, where it offers to."""
-    try:
-        goals_service = importlib.import_module("clinic.goals.service")
-        reevaluate = goals_service.reevaluate_goals
-    except (ImportError, AttributeError):
-        return
-    reevaluate(episode_id)
+    """Each logged run re-evaluates the episode's goals (running goals among them)."""
+    from clinic.goals.service import reevaluate_goals
+
+    reevaluate_goals(episode_id)
 
 
 def _run_written(run: RunLog, action: str, audit_action: str) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from clinic.core.changes import Change
 from clinic.core.tenancy import all_clinics, set_clinic
 from clinic.extensions import db
-from clinic.goals import service
 from clinic.goals.models import Goal
 from clinic.goals.service import goal_facts, reevaluate_goals
 
@@ -787,7 +786,11 @@ def test_run_and_adherence_goals_take_their_values_from_their_sources(
             baseline_value=40,
         ),
     )
-    monkeypatch.setattr(service, "_optional_source", lambda module, name: sources[name])
+    import clinic.portal.service as portal_service
+    import clinic.running.service as running_service
+
+    monkeypatch.setattr(running_service, "latest_run_metric", sources["latest_run_metric"])
+    monkeypatch.setattr(portal_service, "adherence_percent", sources["adherence_percent"])
 
     reevaluate(app, world.clinic_id, episode["id"])
 
@@ -811,28 +814,6 @@ def test_a_run_goal_has_no_baseline_until_runs_are_logged(client, world, episode
     )
 
     assert_refused(response, app, "baseline_value")
-
-
-def test_missing_sources_count_as_not_measured(client, world, episode, app):
-    assert service._optional_source("clinic.no_such_module", "anything") is None
-    assert service._optional_source("clinic.goals.rules", "no_such_function") is None
-    goal = create_goal(
-        client,
-        world.clinician,
-        episode["id"],
-        goal_body(
-            metric="hep.adherence_percent", side=..., unit="%", target_value=80, baseline_value=40
-        ),
-    )
-    reevaluate(app, world.clinic_id, episode["id"])
-
-    assert get_goal(client, world.clinician, goal["id"])["achievement_status"] in (
-        "in-progress",
-        "improving",
-        "worsening",
-        "no-change",
-        "achieved",
-    )
 
 
 # --- Workflow facts -----------------------------------------------------------------------------
