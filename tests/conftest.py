@@ -248,7 +248,9 @@ class StatementCounter:
         self.statements: list[str] = []
 
     def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.statements.append(statement)
+        # Transaction control (SQLite's explicit BEGIN) is not a query.
+        if not statement.startswith("BEGIN"):
+            self.statements.append(statement)
 
     @property
     def count(self) -> int:

@@ -343,7 +343,7 @@ def test_listing_costs_the_same_statements_for_5_or_100_patients(
         with count_statements() as counter:
             response = client.get("/api/v1/patients?limit=200", headers=world.clinician.headers)
         assert len(response.json["items"]) == expected_rows
-        return [s for s in counter.statements if s != "BEGIN"]
+        return list(counter.statements)
 
     def add(n: int) -> None:
         for _ in range(n):

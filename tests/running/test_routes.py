@@ -794,7 +794,7 @@ def test_listing_runs_costs_the_same_statements_for_2_or_30_runs(
             response = client.get("/api/v1/me/runs", headers=patient.headers)
         assert response.status_code == 200
         assert len(response.json["items"]) == expected_rows
-        return [s for s in counter.statements if s != "BEGIN"]
+        return list(counter.statements)
 
     add(range(2))
     few = statements_to_list(2)
