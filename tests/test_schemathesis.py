@@ -7,13 +7,15 @@ document says is invalid (an unknown field, a value out of range or of the
 wrong type, a missing body ...), a refusal rather than a success.
 
 Two phases run. Fuzzing draws ``MAX_EXAMPLES`` requests per operation, valid
-and invalid, each sent as a logged-in admin and as a logged-in clinician.
-The coverage phase, in negative mode only, derives the invalid requests
-systematically (one per constraint in the document); there are hundreds for
-a large body such as an assessment's, so they are sent once, as the admin.
-Both are deterministic: seeded and derandomized, CI sends the same requests
-on every run. ``MAX_EXAMPLES`` and the coverage phase are the knobs if the
-file gets slow as the API grows.
+and invalid; the valid ones are sent as a logged-in admin and as a logged-in
+clinician. The coverage phase, in negative mode only, derives invalid
+requests systematically (one per constraint in the document; hundreds for a
+large body such as an assessment's). Invalid requests are refused alike
+whoever sends them, so they go once, as the admin. The patient's own routes
+(``/api/v1/me/...``) are called as a logged-in patient. Everything is
+deterministic: seeded and derandomized, CI sends the same requests on every
+run. ``MAX_EXAMPLES`` and the coverage phase are the knobs if the file gets
+slow as the API grows.
 
 Path parameters that name objects (a patient, an episode ...) are replaced by
 ids of real objects of our clinic, so requests get past the 404 and reach the
@@ -308,8 +310,9 @@ def _use_known_ids(case, objects: KnownObjects) -> None:
 def _callers(case) -> tuple[str, ...]:
     if case.path.startswith(PATIENT_APP):
         return (PATIENT,)
-    # The many systematic invalid requests of the coverage phase go once, as the admin.
-    if case.meta is not None and case.meta.phase.name.value == "coverage":
+    # Invalid requests (all of the coverage phase's) are refused alike whoever
+    # sends them: they go once, as the admin.
+    if case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE:
         return (ADMIN,)
     return (ADMIN, CLINICIAN)
 

@@ -671,27 +671,12 @@ def test_parametrized_routes_are_the_apps_routes(app):
     assert list(_routes_for_collection()) == api_routes(app)
 
 
-# --- (b) anonymous -----------------------------------------------------------
-
-
-@pytest.mark.parametrize("route", _route_params())
-def test_anonymous_request_is_refused_with_401_and_writes_nothing(app, client, objects, route):
-    ids = ids_for(objects, route, OURS)
-    prepared = prepare(objects, route, OURS)
-    before = database_snapshot(app)
-
-    response = send(client, app, route, ids, prepared)
-
-    assert_unauthorized(response, NO_TOKEN)
-    assert database_snapshot(app) == before
-
-
-# --- (c) invalid credentials -------------------------------------------------
+# --- (b, c) no credential, or a bad one --------------------------------------
 
 
 @pytest.fixture
-def bad_credentials(client, factory, world, objects) -> dict[str, tuple[str, str]]:
-    """What a bad Authorization header looks like -> the 401's detail."""
+def bad_credentials(client, factory, world, objects) -> dict[str, tuple[str | None, str]]:
+    """Authorization headers that must not get in (None: no header) -> the 401's detail."""
     revoked = factory.user(world.clinic_id, ADMIN)
     assert client.delete("/api/v1/auth/token", headers=revoked.headers).status_code == 204
     deactivated = factory.user(world.clinic_id, CLINICIAN, active=False)
@@ -699,19 +684,20 @@ def bad_credentials(client, factory, world, objects) -> dict[str, tuple[str, str
     response = client.delete(f"/api/v1/api-clients/{ids['client_id']}", headers=world.admin.headers)
     assert response.status_code == 204
     return {
+        "anonymous": (None, NO_TOKEN),
+        "empty bearer": ("Bearer ", NO_TOKEN),
+        "another scheme": (f"Basic {world.admin.token}", NO_TOKEN),
         "unknown token": (f"Bearer hrt_{uuid.uuid4().hex}", BAD_TOKEN),
         "not one of our tokens": ("Bearer not-a-token", BAD_TOKEN),
         "revoked token": (f"Bearer {revoked.token}", BAD_TOKEN),
         "deactivated user's token": (f"Bearer {deactivated.token}", BAD_TOKEN),
         "unknown API key": (f"Bearer hrk_00000000_{uuid.uuid4().hex}", BAD_TOKEN),
         "revoked API key": (f"Bearer {revoked_key}", BAD_TOKEN),
-        "empty bearer": ("Bearer ", NO_TOKEN),
-        "another scheme": (f"Basic {world.admin.token}", NO_TOKEN),
     }
 
 
 @pytest.mark.parametrize("route", _route_params())
-def test_invalid_credentials_are_refused_with_401_and_write_nothing(
+def test_missing_or_bad_credentials_get_401_and_write_nothing(
     app, client, objects, bad_credentials, route
 ):
     ids = ids_for(objects, route, OURS)
@@ -719,7 +705,8 @@ def test_invalid_credentials_are_refused_with_401_and_write_nothing(
     before = database_snapshot(app)
 
     for name, (authorization, detail) in bad_credentials.items():
-        response = send(client, app, route, ids, prepared, {"Authorization": authorization})
+        headers = {"Authorization": authorization} if authorization is not None else {}
+        response = send(client, app, route, ids, prepared, headers)
         try:
             assert_unauthorized(response, detail)
         except AssertionError as error:
