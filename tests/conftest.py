@@ -97,14 +97,13 @@ def app(database_url: str) -> Iterator[Flask]:
 
 
 def _truncate(app: Flask) -> None:
+    # DELETE children before parents: on PostgreSQL this is several times faster
+    # than TRUNCATE ... CASCADE for tables this small, and no test relies on ids.
     with app.app_context():
         tables = [t.name for t in db.metadata.sorted_tables]
         with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for name in reversed(tables):
-                    connection.execute(text(f"DELETE FROM {name}"))  # noqa: S608
+            for name in reversed(tables):
+                connection.execute(text(f"DELETE FROM {name}"))  # noqa: S608
 
 
 @pytest.fixture(autouse=True)
