@@ -276,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep_db:
             for target in targets:
                 database.discard(target)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["targets"] = report.targets(results)
     results["seconds"] = round(time.monotonic() - clock.started, 1)
     paths = report.write(results, args.output)

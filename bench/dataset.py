@@ -3,10 +3,11 @@
 Pure generation, no database: ``patient_rows`` returns plain dicts keyed by
 table name, shaped as the app writes them (clinic_id on every clinic-owned
 row, version 1, lower-cased name keys, valid statuses, exam bodies in the
-shape of API.md). Numbers vary per patient; a fixed seed makes every run
-generate the same data. ``validate_sample`` passes a patient's rows through
-the app's own input schemas, so a drift in the API's rules fails the seed
-instead of silently benchmarking invalid data.
+shape of API.md). Numbers vary per patient; a fixed seed gives the same
+names and shapes on every run (dates are counted back from today).
+``validate_sample`` passes a patient's rows through the app's own input
+schemas, so a drift in the API's rules fails the seed instead of silently
+benchmarking invalid data.
 """
 
 from __future__ import annotations
