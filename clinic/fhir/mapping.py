@@ -266,7 +266,7 @@ def patient(row: Patient) -> dict[str, Any]:
             "resourceType": "Patient",
             "id": str(row.id),
             "meta": meta(row.version, row.updated_at),
-            "identifier": [{"system": i.system, "value": i.value} for i in row.identifiers],
+            "identifier": [{"system": i.system, "value": i.value} for i in row.sorted_identifiers],
             "active": True,
             "name": [{"use": "official", "family": row.family_name, "given": [row.given_name]}],
             "telecom": telecom,

@@ -91,7 +91,9 @@ class PatientSchema(ma.Schema):
     sex = ma.fields.String(required=True)
     email = ma.fields.String(allow_none=True)
     phone = ma.fields.String(allow_none=True)
-    identifiers = ma.fields.List(ma.fields.Nested(IdentifierSchema), required=True)
+    identifiers = ma.fields.List(
+        ma.fields.Nested(IdentifierSchema), required=True, attribute="sorted_identifiers"
+    )
     running_profile = ma.fields.Dict(allow_none=True)
     version = ma.fields.Integer(required=True)
     created_at = ma.fields.DateTime(required=True)
