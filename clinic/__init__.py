@@ -49,19 +49,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("PROXY_HOPS"):
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    CORS(
-        app,
-        origins=app.config["CORS_ORIGINS"],
-        expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "If-Match",
-            "Idempotency-Key",
-            "X-Request-ID",
-        ],
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    )
+    if app.config["CORS_ORIGINS"]:  # no origins, no per-response CORS work
+        _allow_cross_origin(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
@@ -78,8 +67,27 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from clinic.ops.routes import expected_revision
 
     app.extensions["clinic_schema_head"] = expected_revision()
+    if app.testing:
+        with app.app_context():
+            database.refuse_writes_while_reading(db.engine)
     register_commands(app)
     return app
+
+
+def _allow_cross_origin(app: Flask) -> None:
+    CORS(
+        app,
+        origins=app.config["CORS_ORIGINS"],
+        expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "Idempotency-Key",
+            "X-Request-ID",
+        ],
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    )
 
 
 def _import_models() -> None:

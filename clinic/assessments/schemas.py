@@ -20,6 +20,7 @@ from clinic.core.schemas import (
     PatchSchema,
     StrictBoolean,
     StrictSchema,
+    VerbatimList,
     distinct_by,
     list_of,
     number,
@@ -267,7 +268,7 @@ class AssessmentSchema(ma.Schema):
     version = ma.fields.Integer(required=True)
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
-    findings = ma.fields.List(ma.fields.Nested(FindingSchema), required=True)
+    findings = VerbatimList(ma.fields.Nested(FindingSchema), required=True)
     compared_with_id = ma.fields.UUID(
         allow_none=True, metadata={"description": "The previous finalised assessment compared"}
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, or_, select
 
 from clinic.assessments.metrics import METRICS, METRICS_BY_CODE, extract_metric_values
 from clinic.assessments.models import DRAFT, FINAL, Assessment
@@ -62,8 +62,49 @@ def _previous(assessment: Assessment, finalised: list[Assessment]) -> Assessment
     return earlier[-1] if earlier else None
 
 
+NO_ID = uuid.UUID(int=0)  # stands in for a missing id: equal to no row's
+# ``_previous`` as one indexed query reading only the id and the exam, built once.
+_PREVIOUS = (
+    select(Assessment.id, Assessment.body)
+    .where(
+        Assessment.episode_id == bindparam("episode_id"),
+        Assessment.status == FINAL,
+        Assessment.superseded_by_id.is_(None),
+        Assessment.id != bindparam("amends_id"),
+        Assessment.id != bindparam("superseded_by_id"),
+        or_(
+            Assessment.performed_at < bindparam("performed_at"),
+            and_(
+                Assessment.performed_at == bindparam("performed_at"),
+                Assessment.id < bindparam("id"),
+            ),
+        ),
+    )
+    .order_by(Assessment.performed_at.desc(), Assessment.id.desc())
+    .limit(1)
+)
+
+
+def _previous_of(assessment: Assessment) -> Any:
+    """What ``_previous`` finds, for a single read: without loading the whole episode."""
+    return db.session.execute(
+        _PREVIOUS,
+        {
+            "episode_id": assessment.episode_id,
+            "amends_id": assessment.amends_id or NO_ID,
+            "superseded_by_id": assessment.superseded_by_id or NO_ID,
+            "performed_at": assessment.performed_at,
+            "id": assessment.id,
+        },
+    ).one_or_none()
+
+
 def view(assessment: Assessment, finalised: list[Assessment]) -> dict[str, Any]:
-    previous = _previous(assessment, finalised)
+    return view_against(assessment, _previous(assessment, finalised))
+
+
+def view_against(assessment: Assessment, previous: Any) -> dict[str, Any]:
+    """The assessment with its findings, compared with ``previous`` (anything with id and body)."""
     findings = derive_findings(assessment.body, previous.body if previous else None)
     return {
         **{part: assessment.body.get(part) for part in PARTS},
@@ -96,7 +137,7 @@ def view(assessment: Assessment, finalised: list[Assessment]) -> dict[str, Any]:
 
 
 def view_one(assessment: Assessment) -> dict[str, Any]:
-    return view(assessment, _finalised(assessment.episode_id))
+    return view_against(assessment, _previous_of(assessment))
 
 
 def _parts(data: dict[str, Any]) -> dict[str, Any]:

@@ -11,13 +11,13 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from clinic.auth.models import AccessToken
 from clinic.auth.secrets import keyed_hash, new_secret
+from clinic.core.lifecycle import defer_write
 from clinic.core.models import utcnow
 from clinic.core.principal import Principal
-from clinic.core.tenancy import all_clinics
 from clinic.extensions import db
 from clinic.users.models import User
 
@@ -44,39 +44,55 @@ def issue_token(user: User) -> tuple[str, int]:
     return raw, lifetime
 
 
+# Built once: this runs on every authenticated request. Core on the session's
+# connection, not the ORM: the row is only read, and a token's lookup is by
+# design across clinics (the token says whose clinic the request serves).
+_RESOLVE = (
+    select(
+        AccessToken.id,
+        AccessToken.revoked_at,
+        AccessToken.expires_at,
+        AccessToken.last_used_at,
+        User.id.label("user_id"),
+        User.clinic_id,
+        User.role,
+        User.patient_id,
+        User.active,
+    )
+    .join(User, User.id == AccessToken.user_id)
+    .where(AccessToken.token_hash == bindparam("token_hash"))
+)
+_TOUCH = (
+    update(AccessToken.__table__)
+    .where(AccessToken.__table__.c.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("now"))
+)
+
+
 def resolve_bearer(raw: str) -> Principal | None:
     if not raw.startswith(USER_TOKEN_PREFIX) or len(raw) > 200:
         return None
-    session = db.session
-    with all_clinics(session):
-        row = session.execute(
-            select(AccessToken, User)
-            .join(User, User.id == AccessToken.user_id)
-            .where(AccessToken.token_hash == keyed_hash(raw))
-        ).one_or_none()
-        if row is None:
-            return None
-        token, user = row
-        now = utcnow()
-        idle = timedelta(seconds=int(current_app.config["TOKEN_IDLE_TIMEOUT_SECONDS"]))
-        if (
-            token.revoked_at is not None
-            or token.expires_at <= now
-            or token.last_used_at + idle <= now
-            or not user.active
-        ):
-            return None
-        if now - token.last_used_at >= TOUCH_INTERVAL:
-            session.execute(
-                update(AccessToken).where(AccessToken.id == token.id).values(last_used_at=now)
-            )
+    row = db.session.connection().execute(_RESOLVE, {"token_hash": keyed_hash(raw)}).one_or_none()
+    if row is None:
+        return None
+    now = utcnow()
+    idle = timedelta(seconds=int(current_app.config["TOKEN_IDLE_TIMEOUT_SECONDS"]))
+    if (
+        row.revoked_at is not None
+        or row.expires_at <= now
+        or row.last_used_at + idle <= now
+        or not row.active
+    ):
+        return None
+    if now - row.last_used_at >= TOUCH_INTERVAL:
+        defer_write(_TOUCH, {"token_id": row.id, "now": now})
     return Principal(
         kind="user",
-        id=user.id,
-        clinic_id=user.clinic_id,
-        role=user.role,
-        patient_id=user.patient_id,
-        token_id=token.id,
+        id=row.user_id,
+        clinic_id=row.clinic_id,
+        role=row.role,
+        patient_id=row.patient_id,
+        token_id=row.id,
     )
 
 

@@ -54,6 +54,9 @@ class AuditEvent(IdMixin, ClinicOwnedMixin, Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
 
+_INSERT = insert(AuditEvent.__table__)
+
+
 def record(
     action: str,
     resource_type: str,
@@ -121,4 +124,5 @@ def write_pending(session: AnySession, principal: Principal | None, status_code:
         }
         for action, resource_type, resource_id, patient_id in events
     ]
-    session.execute(insert(AuditEvent), rows)
+    # Core, not the ORM's bulk insert: the rows are complete and this runs on every request.
+    session.connection().execute(_INSERT, rows)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from clinic.core import audit
@@ -98,12 +98,15 @@ def find_exercise(exercise_id: uuid.UUID) -> Exercise:
     return exercise
 
 
+_BY_IDS = select(Exercise).where(Exercise.id.in_(bindparam("ids", expanding=True)))
+
+
 def exercises_by_id(exercise_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Exercise]:
     """The clinic's exercises among these ids, in one query (unknown ids are left out)."""
     wanted = set(exercise_ids)
     if not wanted:
         return {}
-    rows = db.session.scalars(select(Exercise).where(Exercise.id.in_(wanted)))
+    rows = db.session.scalars(_BY_IDS, {"ids": list(wanted)})
     return {e.id: e for e in rows}
 
 

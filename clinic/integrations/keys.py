@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from clinic.auth.secrets import keyed_hash
+from clinic.core.lifecycle import defer_write
 from clinic.core.models import utcnow
 from clinic.core.principal import API_CLIENT, Principal
-from clinic.core.tenancy import all_clinics
 from clinic.extensions import db
 from clinic.integrations.models import ApiClient, ApiKey
 
@@ -24,28 +24,40 @@ def new_api_key() -> tuple[str, str]:
     return f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}", prefix
 
 
+# Built once and run on the session's connection, like login tokens (clinic.auth.tokens).
+_RESOLVE = (
+    select(
+        ApiKey.id,
+        ApiKey.revoked_at,
+        ApiKey.last_used_at,
+        ApiClient.id.label("client_id"),
+        ApiClient.clinic_id,
+        ApiClient.scopes,
+        ApiClient.revoked_at.label("client_revoked_at"),
+    )
+    .join(ApiClient, ApiClient.id == ApiKey.client_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"))
+)
+_TOUCH = (
+    update(ApiKey.__table__)
+    .where(ApiKey.__table__.c.id == bindparam("key_id"))
+    .values(last_used_at=bindparam("now"))
+)
+
+
 def resolve_api_key(raw: str) -> Principal | None:
     if not raw.startswith(API_KEY_PREFIX) or len(raw) > 200:
         return None
-    session = db.session
-    with all_clinics(session):
-        row = session.execute(
-            select(ApiKey, ApiClient)
-            .join(ApiClient, ApiClient.id == ApiKey.client_id)
-            .where(ApiKey.key_hash == keyed_hash(raw))
-        ).one_or_none()
-        if row is None:
-            return None
-        key, client = row
-        if key.revoked_at is not None or client.revoked_at is not None:
-            return None
-        now = utcnow()
-        if key.last_used_at is None or now - key.last_used_at >= TOUCH_INTERVAL:
-            session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    row = db.session.connection().execute(_RESOLVE, {"key_hash": keyed_hash(raw)}).one_or_none()
+    if row is None or row.revoked_at is not None or row.client_revoked_at is not None:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
+        defer_write(_TOUCH, {"key_id": row.id, "now": now})
     return Principal(
         kind="api_client",
-        id=client.id,
-        clinic_id=client.clinic_id,
+        id=row.client_id,
+        clinic_id=row.clinic_id,
         role=API_CLIENT,
-        scopes=frozenset(client.scopes),
+        scopes=frozenset(row.scopes),
     )

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import marshmallow as ma
 
 from clinic.core.pagination import page_schema
-from clinic.core.schemas import StrictBoolean, StrictSchema, distinct_by, whole
+from clinic.core.schemas import StrictBoolean, StrictSchema, VerbatimList, distinct_by, whole
 
 # The latest time zone is UTC+14: a patient's today may be the server's tomorrow.
 TIME_ZONE_GRACE = timedelta(days=1)
@@ -96,7 +96,7 @@ class MeProgramSchema(ma.Schema):
     end_date = ma.fields.Date(allow_none=True)
     notes = ma.fields.String(allow_none=True)
     published_at = ma.fields.DateTime(required=True)
-    items = ma.fields.List(ma.fields.Nested(MeProgramItemSchema), required=True)
+    items = VerbatimList(ma.fields.Nested(MeProgramItemSchema), required=True)
 
 
 # --- Session logs -----------------------------------------------------------------------------

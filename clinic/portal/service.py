@@ -247,12 +247,26 @@ def my_program(principal: Principal) -> Program:
 
 def _exercise_for_patient(exercise: Exercise) -> dict[str, Any]:
     return {
-        c: getattr(exercise, c)
-        for c in ("id", "name", "category", "instructions", "equipment", "target_muscles")
+        "id": str(exercise.id),
+        **{c: getattr(exercise, c) for c in ("name", "category", "instructions")},
+        "equipment": list(exercise.equipment),
+        "target_muscles": list(exercise.target_muscles),
     }
 
 
+ITEM_FIELDS = (
+    "sets",
+    "reps",
+    "hold_seconds",
+    "per_side",
+    "times_per_day",
+    "days_per_week",
+    "notes",
+)
+
+
 def my_program_view(program: Program) -> dict[str, Any]:
+    """The program as the patient app shows it; items JSON-ready (dumped as they are)."""
     exercises = exercises_of([program])
     return {
         **{
@@ -261,20 +275,9 @@ def my_program_view(program: Program) -> dict[str, Any]:
         },
         "items": [
             {
-                **{
-                    c: getattr(item, c)
-                    for c in (
-                        "id",
-                        "sets",
-                        "reps",
-                        "hold_seconds",
-                        "per_side",
-                        "times_per_day",
-                        "days_per_week",
-                        "notes",
-                    )
-                },
+                "id": str(item.id),
                 "exercise": _exercise_for_patient(exercises[item.exercise_id]),
+                **{c: getattr(item, c) for c in ITEM_FIELDS},
             }
             for item in program.items
         ],

@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from clinic.core import audit
 from clinic.core.changes import CREATED, UPDATED, record_change
@@ -307,19 +308,28 @@ def published_versions(episode_id: uuid.UUID) -> list[Program]:
     )
 
 
+# Built once, with the items joined: the patient app asks for this on every screen.
+_CURRENT_PROGRAM = (
+    select(Program)
+    .options(joinedload(Program.items))
+    .where(
+        Program.episode_id
+        == (
+            select(Episode.id)
+            .where(
+                Episode.patient_id == bindparam("patient_id"),
+                Episode.status.not_in(FINAL_STATES),
+            )
+            .order_by(Episode.created_at.desc(), Episode.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        ),
+        Program.patient_id == bindparam("patient_id"),
+        Program.status == PUBLISHED,
+    )
+)
+
+
 def current_program_for_patient(patient_id: uuid.UUID) -> Program | None:
     """The published program of the patient's latest episode that is not closed."""
-    latest_open_episode = (
-        select(Episode.id)
-        .where(Episode.patient_id == patient_id, Episode.status.not_in(FINAL_STATES))
-        .order_by(Episode.created_at.desc(), Episode.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return db.session.scalars(
-        select(Program).where(
-            Program.episode_id == latest_open_episode,
-            Program.patient_id == patient_id,
-            Program.status == PUBLISHED,
-        )
-    ).one_or_none()
+    return db.session.scalars(_CURRENT_PROGRAM, {"patient_id": patient_id}).unique().one_or_none()
