@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from clinic.auth.models import AccessToken
 from clinic.auth.secrets import keyed_hash, new_secret
@@ -63,8 +64,8 @@ _RESOLVE = (
     .where(AccessToken.token_hash == bindparam("token_hash"))
 )
 _TOUCH = (
-    update(AccessToken.__table__)
-    .where(AccessToken.__table__.c.id == bindparam("token_id"))
+    update(cast(Table, AccessToken.__table__))
+    .where(AccessToken.id == bindparam("token_id"))
     .values(last_used_at=bindparam("now"))
 )
 

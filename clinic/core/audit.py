@@ -12,10 +12,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import g, request
-from sqlalchemy import Index, String, insert
+from sqlalchemy import Index, String, Table, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.core.models import AnySession, Base, ClinicOwnedMixin, IdMixin, utcnow
@@ -54,7 +54,7 @@ class AuditEvent(IdMixin, ClinicOwnedMixin, Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
 
-_INSERT = insert(AuditEvent.__table__)
+_INSERT = insert(cast(Table, AuditEvent.__table__))
 
 
 def record(

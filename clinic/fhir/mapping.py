@@ -173,8 +173,18 @@ ISSUE_TYPES: dict[int, str] = {
 # --- building blocks ---------------------------------------------------------
 
 
+_SCALARS = (str, int, float)  # bool is an int
+
+
 def compact(value: Any) -> Any:
-    """Drop None, empty lists and empty objects at every depth (FHIR JSON has none)."""
+    """Drop None, empty lists and empty objects at every depth (FHIR JSON has none).
+
+    One pass per resource, in its mapper: a Bundle does not compact what it holds
+    again. Observations (the bulk of any search) are built without empty values
+    and skip it.
+    """
+    if value is None or isinstance(value, _SCALARS):
+        return value  # the leaves, without the costlier Mapping check
     if isinstance(value, Mapping):
         items = ((k, compact(v)) for k, v in value.items())
         return {k: v for k, v in items if v is not None and v != [] and v != {}}
@@ -239,8 +249,8 @@ def hip_site(side: str) -> dict[str, Any]:
     }
 
 
-def metric_concept(code: str, side: str | None = None) -> dict[str, Any]:
-    """A catalogue metric as a code, with the standard code first where there is one."""
+def _metric_codings(code: str) -> tuple[str, tuple[dict[str, str], ...]]:
+    """A metric code's label and codings, the standard code first where there is one."""
     metric = METRICS_BY_CODE.get(code)
     label = metric.label if metric else code
     codings = []
@@ -249,7 +259,17 @@ def metric_concept(code: str, side: str | None = None) -> dict[str, Any]:
     elif code.startswith("pain.nrs."):
         codings.append(coding(LOINC, *PAIN_NRS))
     codings.append(coding(METRIC_SYSTEM, code, label))
-    return {"coding": codings, "text": f"{label}, {side}" if side else label}
+    return label, tuple(codings)
+
+
+# Worked out once for the catalogue; each resource still gets dicts of its own (copies).
+_METRIC_CODINGS = {metric.code: _metric_codings(metric.code) for metric in METRICS}
+
+
+def metric_concept(code: str, side: str | None = None) -> dict[str, Any]:
+    """A catalogue metric as a code, with the standard code first where there is one."""
+    label, codings = _METRIC_CODINGS.get(code) or _metric_codings(code)
+    return {"coding": [dict(c) for c in codings], "text": f"{label}, {side}" if side else label}
 
 
 # --- Patient -----------------------------------------------------------------
@@ -399,6 +419,17 @@ def _has_trendelenburg(part: Mapping[str, Any]) -> bool:
     )
 
 
+# Every key an assessment can have, made once: (metric code, side) -> its key, in
+# catalogue order (left before right), and the test panels' keys per side.
+_METRIC_KEYS: tuple[tuple[tuple[str, str | None], ObservationKey], ...] = tuple(
+    ((metric.code, side), ObservationKey(metric.code, side))
+    for metric in ASSESSMENT_METRICS
+    for side in (SIDES if metric.per_side else (None,))
+)
+_THOMAS_KEYS = tuple((side, ObservationKey(THOMAS_TEST, side)) for side in SIDES)
+_TRENDELENBURG_KEYS = tuple((side, ObservationKey(TRENDELENBURG_TEST, side)) for side in SIDES)
+
+
 def observation_keys(
     body: Mapping[str, Any], values: Mapping[tuple[str, str | None], float] | None = None
 ) -> list[ObservationKey]:
@@ -409,17 +440,12 @@ def observation_keys(
     """
     if values is None:
         values = extract_metric_values(body)
-    keys = [
-        ObservationKey(metric.code, side)
-        for metric in ASSESSMENT_METRICS
-        for side in (SIDES if metric.per_side else (None,))
-        if (metric.code, side) in values
-    ]
-    keys += [ObservationKey(THOMAS_TEST, s) for s in SIDES if _has_thomas(_thomas_side(body, s))]
+    keys = [key for metric_key, key in _METRIC_KEYS if metric_key in values]
+    keys += [key for side, key in _THOMAS_KEYS if _has_thomas(_thomas_side(body, side))]
     keys += [
-        ObservationKey(TRENDELENBURG_TEST, s)
-        for s in SIDES
-        if _has_trendelenburg(_trendelenburg_side(body, s))
+        key
+        for side, key in _TRENDELENBURG_KEYS
+        if _has_trendelenburg(_trendelenburg_side(body, side))
     ]
     return keys
 
@@ -431,81 +457,101 @@ def _result_concept(result: Any) -> dict[str, Any] | None:
     return {"coding": [coding(SNOMED, code, display)], "text": display}
 
 
-def _panel_parts(body: Mapping[str, Any], key: ObservationKey) -> dict[str, Any]:
-    assert key.side is not None
-    if key.code == THOMAS_TEST:
-        part = _thomas_side(body, key.side)
-        components = [
-            {"code": metric_concept(code), "valueQuantity": quantity(value, "deg")}
-            for field, code in THOMAS_PARTS
+TRENDELENBURG_HOLD = ("trendelenburg-test.hold-time", "Single-leg stance hold")
+# Trendelenburg yes/no findings: the field in the body, its code and display.
+TRENDELENBURG_FLAGS = (
+    ("pelvic_drop", "trendelenburg-test.pelvic-drop", "Pelvic drop"),
+    ("compensated", "trendelenburg-test.compensated", "Trunk lean over the stance side"),
+)
+
+
+def _panel_components(part: Mapping[str, Any], code: str) -> list[dict[str, Any]]:
+    """A test panel's measurements on one side (``part``: that side of the test)."""
+    if code == THOMAS_TEST:
+        return [
+            {"code": metric_concept(metric_code), "valueQuantity": quantity(value, "deg")}
+            for field, metric_code in THOMAS_PARTS
             if (value := as_number(part.get(field))) is not None
         ]
-    else:
-        part = _trendelenburg_side(body, key.side)
-        components = []
-        hold = as_number(part.get("hold_seconds"))
-        if hold is not None:
+    components: list[dict[str, Any]] = []
+    hold = as_number(part.get("hold_seconds"))
+    if hold is not None:
+        components.append(
+            {
+                "code": concept(EXAM_TEST_SYSTEM, *TRENDELENBURG_HOLD),
+                "valueQuantity": quantity(hold, "s"),
+            }
+        )
+    for field, flag_code, display in TRENDELENBURG_FLAGS:
+        if isinstance(part.get(field), bool):
             components.append(
-                {
-                    "code": concept(
-                        EXAM_TEST_SYSTEM, "trendelenburg-test.hold-time", "Single-leg stance hold"
-                    ),
-                    "valueQuantity": quantity(hold, "s"),
-                }
+                {"code": concept(EXAM_TEST_SYSTEM, flag_code, display), "valueBoolean": part[field]}
             )
-        for field, code, display in (
-            ("pelvic_drop", "trendelenburg-test.pelvic-drop", "Pelvic drop"),
-            ("compensated", "trendelenburg-test.compensated", "Trunk lean over the stance side"),
-        ):
-            if isinstance(part.get(field), bool):
-                components.append(
-                    {"code": concept(EXAM_TEST_SYSTEM, code, display), "valueBoolean": part[field]}
-                )
-    return {
-        "code": {
-            "coding": [coding(EXAM_TEST_SYSTEM, key.code, PANELS[key.code])],
-            "text": PANELS[key.code],
-        },
-        "valueCodeableConcept": _result_concept(part.get("result")),
-        "component": components,
-    }
+    return components
 
 
 def observation(
     row: Assessment, key: ObservationKey, values: Mapping[tuple[str, str | None], float]
 ) -> dict[str, Any]:
     """One Observation of a finalised assessment (``values``: its extracted metrics)."""
-    if key.is_panel:
-        parts = _panel_parts(row.body, key)
-    else:
-        metric = METRICS_BY_CODE[key.code]
-        parts = {
-            "code": metric_concept(key.code),
-            "valueQuantity": quantity(values[(key.code, key.side)], metric.unit),
-        }
-    return compact(
-        {
+    (resource,) = observations(row, [key], values)
+    return resource
+
+
+def observations(
+    row: Assessment,
+    keys: Iterable[ObservationKey],
+    values: Mapping[tuple[str, str | None], float],
+) -> list[dict[str, Any]]:
+    """Observations of one finalised assessment: those of ``keys`` (from ``observation_keys``).
+
+    What every Observation of the assessment shares (meta, subject, times) is
+    worked out once. Each is built without empty values, so none needs a
+    ``compact`` pass: an optional element is added only when it has content, in
+    the order FHIR lists the elements.
+    """
+    row_meta = meta(row.version, row.finalized_at)
+    subject = reference("Patient", row.patient_id)
+    effective = instant(row.performed_at)
+    issued = instant(row.finalized_at) if row.finalized_at else None
+    found = []
+    for key in keys:
+        resource: dict[str, Any] = {
             "resourceType": "Observation",
             "id": observation_id(row.id, key),
-            "meta": meta(row.version, row.finalized_at),
-            "status": "final",
-            "category": [concept(OBSERVATION_CATEGORY, "exam", "Exam")],
-            "code": parts["code"],
-            "subject": reference("Patient", row.patient_id),
-            "effectiveDateTime": instant(row.performed_at),
-            "issued": instant(row.finalized_at) if row.finalized_at else None,
-            "valueQuantity": parts.get("valueQuantity"),
-            "valueCodeableConcept": parts.get("valueCodeableConcept"),
-            "bodySite": hip_site(key.side) if key.side else None,
-            "component": parts.get("component"),
         }
-    )
-
-
-def observations(row: Assessment) -> list[dict[str, Any]]:
-    """Every Observation of one finalised assessment, in ``observation_keys`` order."""
-    values = extract_metric_values(row.body)
-    return [observation(row, key, values) for key in observation_keys(row.body, values)]
+        if row_meta:
+            resource["meta"] = dict(row_meta)
+        resource["status"] = "final"
+        resource["category"] = [concept(OBSERVATION_CATEGORY, "exam", "Exam")]
+        components: list[dict[str, Any]] = []
+        if key.is_panel:
+            assert key.side is not None
+            side_of = _thomas_side if key.code == THOMAS_TEST else _trendelenburg_side
+            part = side_of(row.body, key.side)
+            panel = PANELS[key.code]
+            resource["code"] = {
+                "coding": [coding(EXAM_TEST_SYSTEM, key.code, panel)],
+                "text": panel,
+            }
+            value_name, value = "valueCodeableConcept", _result_concept(part.get("result"))
+            components = _panel_components(part, key.code)
+        else:
+            unit = METRICS_BY_CODE[key.code].unit
+            resource["code"] = metric_concept(key.code)
+            value_name, value = "valueQuantity", quantity(values[(key.code, key.side)], unit)
+        resource["subject"] = dict(subject)
+        resource["effectiveDateTime"] = effective
+        if issued:
+            resource["issued"] = issued
+        if value is not None:
+            resource[value_name] = value
+        if key.side:
+            resource["bodySite"] = hip_site(key.side)
+        if components:
+            resource["component"] = components
+        found.append(resource)
+    return found
 
 
 # --- Goal --------------------------------------------------------------------
@@ -631,25 +677,26 @@ def searchset(
     self_url: str,
     next_url: str | None,
 ) -> dict[str, Any]:
+    """A searchset Bundle of resources their mappers built (compacted already: not again)."""
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
-    return compact(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": total,
-            "link": links,
-            "entry": [
-                {
-                    "fullUrl": f"{base_url}/{r['resourceType']}/{r['id']}",
-                    "resource": r,
-                    "search": {"mode": "match"},
-                }
-                for r in resources
-            ],
-        }
-    )
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": links,
+    }
+    if resources:
+        bundle["entry"] = [
+            {
+                "fullUrl": f"{base_url}/{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in resources
+        ]
+    return bundle
 
 
 def operation_outcome(

@@ -13,9 +13,10 @@ simply not found. Every resource returned is audited, ``read`` for a read and
 
 Statements per request are constant: a count and a page query per search,
 plus one query per relationship (identifiers, diagnoses, program items,
-exercises), however many rows the page holds. Observation searches page over
-assessments, (count + 1) at a time, each expanded into its Observations; a page
-needs a second batch only when finalised assessments hold no measurement.
+exercises), however many rows the page holds. An Observation search is one
+query: its total needs the body of every current assessment of the patient
+anyway (what Observations an assessment holds is in its body), so that one read,
+in page order, also gives the page; only the page's Observations are built.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, select, tuple_
@@ -315,58 +316,89 @@ def read_observation(resource_id: str) -> Resource:
 
 
 OBSERVATION_ORDER = "fhir.observation.performed"
+OBSERVATION_KEY = (datetime, uuid.UUID, int)
+
+Values = dict[tuple[str, str | None], float]
+# An assessment, its extracted metric values and (some of) its Observations' keys.
+Expanded = tuple[Assessment, Values, list[mapping.ObservationKey]]
+
+
+def _observation_start(cursor: str) -> tuple[datetime, uuid.UUID, int]:
+    """The (performed_at, assessment id, position) a cursor says the page starts at."""
+    performed_at, assessment_id, position = _after(cursor, OBSERVATION_ORDER, OBSERVATION_KEY)
+    if position < 0:
+        raise bad_parameter("_cursor", "Not a cursor this search issued.")
+    if performed_at.tzinfo is None:  # only a forged cursor: read as UTC, as the database did
+        performed_at = performed_at.replace(tzinfo=UTC)
+    return performed_at, assessment_id, position
+
+
+def _observation_page(
+    expanded: Sequence[Expanded], start: tuple[datetime, uuid.UUID, int] | None, count: int
+) -> tuple[list[Expanded], tuple[Assessment, int] | None]:
+    """The page's keys (per assessment) from ``start`` on, and where the next page starts.
+
+    Keys only: nothing is built here. ``expanded`` is in (performed_at, id) order.
+    """
+    page: list[Expanded] = []
+    room = count
+    for row, values, keys in expanded:
+        first = 0
+        if start is not None:
+            performed_at, assessment_id, position = start
+            if (row.performed_at, row.id) < (performed_at, assessment_id):
+                continue
+            if row.id == assessment_id:
+                first = position
+        if first >= len(keys):
+            continue
+        if room == 0:
+            return page, (row, first)
+        taken = keys[first : first + room]
+        page.append((row, values, taken))
+        room -= len(taken)
+        if first + len(taken) < len(keys):
+            return page, (row, first + len(taken))
+    return page, None
 
 
 def search_observations(patient: str, *, count: int, cursor: str | None) -> SearchResult:
     """Observations oldest assessment first, each assessment's in ``observation_keys`` order.
 
     The cursor is (performed_at, assessment id, position): the next page starts
-    at that Observation of that assessment.
+    at that Observation of that assessment (at the next assessment's first if
+    that one is no longer current). One statement reads the patient's current
+    assessments in that order (the total needs every body); the total is counted
+    from their keys, and only the Observations on the page are built.
     """
     patient_id = patient_reference(patient)
     if patient_id is None:
         return EMPTY
-    filters = [Assessment.patient_id == patient_id, *_current_assessments()]
-    total = sum(
-        len(mapping.observation_keys(body))
-        for body in db.session.scalars(select(Assessment.body).where(*filters))
-    )
+    rows = db.session.scalars(
+        select(Assessment)
+        .where(Assessment.patient_id == patient_id, *_current_assessments())
+        .order_by(Assessment.performed_at, Assessment.id)
+    ).all()
+    expanded: list[Expanded] = []
+    for row in rows:
+        values = extract_metric_values(row.body)
+        expanded.append((row, values, mapping.observation_keys(row.body, values)))
+    total = sum(len(keys) for _, _, keys in expanded)
     if count == 0:
         return SearchResult([], total, None)
-    columns = (Assessment.performed_at, Assessment.id)
-    start: tuple[uuid.UUID, int] | None = None
-    bound = None
-    if cursor:
-        key_types = (datetime, uuid.UUID, int)
-        performed_at, assessment_id, position = _after(cursor, OBSERVATION_ORDER, key_types)
-        if position < 0:
-            raise bad_parameter("_cursor", "Not a cursor this search issued.")
-        start = (assessment_id, position)
-        first_key: list[Any] = [performed_at, assessment_id]
-        bound = tuple_(*columns) >= tuple_(*first_key)
-    resources: list[Resource] = []
-    while True:
-        statement = select(Assessment).where(*filters)
-        if bound is not None:
-            statement = statement.where(bound)
-        batch = list(db.session.scalars(statement.order_by(*columns).limit(count + 1)))
-        for row in batch:
-            found = mapping.observations(row)
-            first = start[1] if start is not None and start[0] == row.id else 0
-            for position in range(first, len(found)):
-                if len(resources) == count:
-                    _audit_matches(resources, [patient_id] * len(resources))
-                    next_cursor = encode_cursor(
-                        OBSERVATION_ORDER, [row.performed_at, row.id, position]
-                    )
-                    return SearchResult(resources, total, next_cursor)
-                resources.append(found[position])
-        if len(batch) <= count:
-            break
-        last_key: list[Any] = [batch[-1].performed_at, batch[-1].id]
-        bound = tuple_(*columns) > tuple_(*last_key)
+    start = _observation_start(cursor) if cursor else None
+    page, next_start = _observation_page(expanded, start, count)
+    next_cursor = None
+    if next_start is not None:
+        row, position = next_start
+        next_cursor = encode_cursor(OBSERVATION_ORDER, [row.performed_at, row.id, position])
+    resources = [
+        resource
+        for row, values, keys in page
+        for resource in mapping.observations(row, keys, values)
+    ]
     _audit_matches(resources, [patient_id] * len(resources))
-    return SearchResult(resources, total, None)
+    return SearchResult(resources, total, next_cursor)
 
 
 # --- Goal --------------------------------------------------------------------

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from clinic.auth.secrets import keyed_hash
 from clinic.core.lifecycle import defer_write
@@ -39,8 +40,8 @@ _RESOLVE = (
     .where(ApiKey.key_hash == bindparam("key_hash"))
 )
 _TOUCH = (
-    update(ApiKey.__table__)
-    .where(ApiKey.__table__.c.id == bindparam("key_id"))
+    update(cast(Table, ApiKey.__table__))
+    .where(ApiKey.id == bindparam("key_id"))
     .values(last_used_at=bindparam("now"))
 )
 

@@ -1239,3 +1239,202 @@ def test_a_page_costs_the_same_statements_for_2_or_20_matches(
     many = statements(20)
 
     assert len(few) == len(many), (few, many)
+
+
+# --- Observation pages ------------------------------------------------------------
+
+FULL_EXAM = {k: v for k, v in ASSESSMENT.items() if k not in ("kind", "performed_at")}
+
+
+def add_assessments(factory, world, bodies: list[dict[str, Any]], **overrides) -> list[uuid.UUID]:
+    """Finalised assessments of the world's patient, a day apart in list order."""
+    clinic_id, patient_id = world.clinic_id, world.patient_id
+    with factory.session() as session:
+        episode = Episode(clinic_id=clinic_id, patient_id=patient_id, title="Hip", side="right")
+        session.add(episode)
+        session.flush()
+        start = datetime(2026, 11, 1, 9, tzinfo=UTC)
+        rows = [
+            Assessment(
+                clinic_id=clinic_id,
+                episode_id=episode.id,
+                patient_id=patient_id,
+                kind="progress",
+                clinician_id=world.clinician.id,
+                status=FINAL,
+                body=body,
+                **{
+                    "performed_at": start + timedelta(days=i),
+                    "finalized_at": start + timedelta(days=i, hours=1),
+                    **overrides,
+                },
+            )
+            for i, body in enumerate(bodies)
+        ]
+        session.add_all(rows)
+        session.flush()
+        return [row.id for row in rows]
+
+
+def walk_pages(client, reader, **query) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every page of an Observation search from the first: (pages, resources in order)."""
+    pages = [search(client, reader, "Observation", **query)]
+    while (url := next_link(pages[-1])) is not None:
+        pages.append(follow(client, reader, url))
+    return pages, [r for page in pages for r in resources(page)]
+
+
+def empty_values(value: Any, path: str = "") -> list[str]:
+    """Where a JSON value holds null, [] or {} (FHIR JSON has none)."""
+    if value is None or value == [] or value == {}:
+        return [path or "(the value)"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in empty_values(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in empty_values(v, f"{path}[{i}]")]
+    return []
+
+
+def test_observation_pages_cut_across_assessments_in_order(client, reader, factory, world):
+    ids = add_assessments(factory, world, [FULL_EXAM] * 3)
+    per_assessment = len(mapping.observation_keys(FULL_EXAM))
+    assert per_assessment > 7  # so pages of 7 start and end inside assessments
+
+    everything = search(client, reader, "Observation", patient=str(world.patient_id), _count=200)
+    in_order = [r["id"] for r in resources(everything)]
+    assert everything["total"] == len(in_order) == 3 * per_assessment
+    # Oldest assessment first, each one's Observations together and in key order.
+    assert [i[:32] for i in in_order] == [a.hex for a in ids for _ in range(per_assessment)]
+    keys = [mapping.observation_id(ids[0], k) for k in mapping.observation_keys(FULL_EXAM)]
+    assert in_order[:per_assessment] == keys
+
+    pages, found = walk_pages(client, reader, patient=str(world.patient_id), _count=7)
+    assert [r["id"] for r in found] == in_order
+    assert [len(resources(p)) for p in pages[:-1]] == [7] * (len(pages) - 1)
+    assert len(pages) == -(-len(in_order) // 7)
+    for page in pages:
+        assert page["total"] == len(in_order)
+        (self_link,) = [link["url"] for link in page["link"] if link["relation"] == "self"]
+        params = parse_qs(urlsplit(self_link).query)
+        assert params["patient"] == [str(world.patient_id)] and params["_count"] == ["7"]
+    assert next_link(pages[-1]) is None
+
+
+def test_observation_pages_skip_assessments_without_values(client, reader, factory, world):
+    """An assessment with no measurement gives no Observation and never ends a page."""
+    one = {"pain": {"rest": 3}}
+    ids = add_assessments(factory, world, [one, {}, one, {"notes": "nothing measured"}])
+
+    bundle = search(client, reader, "Observation", patient=str(world.patient_id), _count=1)
+    assert bundle["total"] == 2
+    (first,) = resources(bundle)
+    assert first["id"] == f"{ids[0].hex}N.pain.nrs.rest"
+    url = next_link(bundle)
+    assert url is not None
+    second = follow(client, reader, url)
+    assert [r["id"] for r in resources(second)] == [f"{ids[2].hex}N.pain.nrs.rest"]
+    assert next_link(second) is None  # only an empty assessment follows
+
+    bundle = search(client, reader, "Observation", patient=str(world.patient_id), _count=2)
+    assert len(resources(bundle)) == 2 and next_link(bundle) is None
+
+
+def test_an_observation_cursor_outlives_its_assessment(client, reader, factory, world):
+    """The next page starts at the next assessment if the cursor's was superseded since."""
+    ids = add_assessments(factory, world, [FULL_EXAM] * 3)
+    per_assessment = len(mapping.observation_keys(FULL_EXAM))
+    bundle = search(
+        client, reader, "Observation", patient=str(world.patient_id), _count=per_assessment + 2
+    )
+    url = next_link(bundle)
+    assert url is not None
+    with factory.session() as session:
+        session.get(Assessment, ids[1]).superseded_by_id = ids[2]
+
+    rest = follow(client, reader, url)
+
+    assert rest["total"] == 2 * per_assessment
+    assert {r["id"][:32] for r in resources(rest)} == {ids[2].hex}
+    assert len(resources(rest)) == per_assessment
+
+
+def test_a_search_builds_only_the_observations_on_its_page(
+    client, reader, factory, world, monkeypatch
+):
+    add_assessments(factory, world, [FULL_EXAM] * 4)
+    built: list[int] = []
+    observations = mapping.observations
+
+    def counting(row, keys, values):
+        found = observations(row, keys, values)
+        built.append(len(found))
+        return found
+
+    monkeypatch.setattr(mapping, "observations", counting)
+    bundle = search(client, reader, "Observation", patient=str(world.patient_id), _count=5)
+    assert len(resources(bundle)) == 5 and sum(built) == 5
+
+    built.clear()
+    url = next_link(bundle)
+    assert url is not None
+    follow(client, reader, url)
+    assert sum(built) == 5
+
+
+def test_no_resource_holds_empty_values(client, reader, factory, world, record):
+    """Built without a compact pass, Observations hold no null, [] or {} at any depth."""
+    sparse = {
+        "thomas_test": {"left": {"result": "negative"}, "right": {"knee_flexion_deg": 80}},
+        "trendelenburg": {"left": {"pelvic_drop": False}, "right": {"result": "positive"}},
+        "pain": {"rest": 0},
+    }
+    (sparse_id,) = add_assessments(factory, world, [sparse])
+    (unfinished_id,) = add_assessments(factory, world, [{"pain": {"rest": 1}}], finalized_at=None)
+
+    patient = str(world.patient_id)
+    for resource_type in TYPES:
+        query = {"_id": patient} if resource_type == "Patient" else {"patient": patient}
+        bundle = search(client, reader, resource_type, **query)
+        assert empty_values(bundle) == [], resource_type
+        for resource in resources(bundle):
+            read = fhir(client, f"{resource_type}/{resource['id']}", reader).get_json()
+            assert read == resource and empty_values(read) == []
+    assert empty_values(search(client, reader, "Observation", patient=patient, _count=0)) == []
+
+    found = {}
+    for resource in resources(search(client, reader, "Observation", patient=patient)):
+        parsed = mapping.parse_observation_id(resource["id"])
+        assert parsed is not None
+        assessment_id, key = parsed
+        found[(assessment_id, key.code, key.side)] = resource
+    assert "valueCodeableConcept" not in found[(sparse_id, "thomas-test", "right")]  # angles
+    assert "component" not in found[(sparse_id, "thomas-test", "left")]  # a result only
+    trendelenburg = found[(sparse_id, "trendelenburg-test", "left")]
+    assert trendelenburg["component"][0]["valueBoolean"] is False
+    assert "valueCodeableConcept" not in trendelenburg
+    assert "component" not in found[(sparse_id, "trendelenburg-test", "right")]
+    unfinished = found[(unfinished_id, "pain.nrs.rest", None)]
+    assert "issued" not in unfinished and unfinished["meta"] == {"versionId": "1"}
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_an_observation_page_costs_the_same_statements_for_1_or_12_assessments(
+    client, reader, factory, world, count_statements, count
+):
+    query = {"patient": str(world.patient_id), "_count": count}
+
+    def statements() -> list[str]:
+        client.get(f"{BASE}/Observation", headers=reader, query_string=query)  # key touched
+        with count_statements() as counter:
+            response = client.get(f"{BASE}/Observation", headers=reader, query_string=query)
+        assert response.status_code == 200
+        return list(counter.statements)
+
+    add_assessments(factory, world, [FULL_EXAM])
+    few = statements()
+    add_assessments(factory, world, [FULL_EXAM] * 11)
+    many = statements()
+
+    assert len(few) == len(many), (few, many)
+    reads = [s for s in many if s.lstrip().upper().startswith("SELECT") and "assessments" in s]
+    assert len(reads) == 1, reads  # one read gives the total and the page
