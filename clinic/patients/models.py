@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.core.models import Base, ClinicOwnedMixin, IdMixin, TimestampMixin, VersionedMixin
+from clinic.core.search import byte_order_index
 
 
 class Patient(IdMixin, ClinicOwnedMixin, VersionedMixin, TimestampMixin, Base):
@@ -17,6 +18,11 @@ class Patient(IdMixin, ClinicOwnedMixin, VersionedMixin, TimestampMixin, Base):
         Index("ix_patients_clinic_name", "clinic_id", "family_name_key", "given_name_key", "id"),
         Index("ix_patients_clinic_given", "clinic_id", "given_name_key"),
         Index("ix_patients_clinic_updated", "clinic_id", "updated_at", "id"),
+        # Name search compares in byte order (clinic/core/search.py): on SQLite that
+        # is the default order, which ix_patients_clinic_name and _given serve; on
+        # PostgreSQL it is COLLATE "C", which only these serve (created there only).
+        byte_order_index("ix_patients_clinic_family_prefix", "clinic_id", "family_name_key"),
+        byte_order_index("ix_patients_clinic_given_prefix", "clinic_id", "given_name_key"),
     )
 
     given_name: Mapped[str] = mapped_column(String(100))
