@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import event, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from clinic.core.tenancy import TenancyError, all_clinics, set_clinic, unselective
+from clinic.core.tenancy import TenancyError, all_clinics, set_clinic
 from clinic.extensions import db
 from clinic.patients.models import Patient, PatientIdentifier
 
@@ -52,8 +49,8 @@ def test_operator_context_sees_every_clinic(app, world):
     assert ids == {world.patient_id, world.other_patient_id}
 
 
-def _plans_of_selects(app, run):
-    """(sql, SQLite's query plan) of every SELECT ``run`` sends."""
+def _selects_sent(run):
+    """(sql, parameters) of every SELECT ``run`` sends."""
     captured = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
@@ -66,16 +63,21 @@ def _plans_of_selects(app, run):
         run()
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+    return captured
+
+
+def _sqlite_plans_by_table(run):
+    """{table after FROM: (sql, SQLite's query plan)} of the SELECTs ``run`` sends."""
     connection = db.session.connection()
-    return [
-        (
-            sql,
-            " / ".join(
-                row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
-            ),
-        )
-        for sql, params in captured
-    ]
+    plans = {}
+    for sql, params in _selects_sent(run):
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+        plans[sql.split("FROM", 1)[1].split()[0]] = (sql, " / ".join(row[3] for row in rows))
+    return plans
+
+
+def _load_with_identifiers():
+    return [p.identifiers for p in db.session.scalars(select(Patient).limit(5))]
 
 
 def test_the_clinic_criterion_does_not_steal_the_index_on_sqlite(app, world, factory):
@@ -86,28 +88,31 @@ def test_the_clinic_criterion_does_not_steal_the_index_on_sqlite(app, world, fac
         if db.engine.dialect.name != "sqlite":
             pytest.skip("PostgreSQL plans by its statistics")
         set_clinic(db.session, world.clinic_id)
-        plans = _plans_of_selects(
-            app,
-            lambda: [p.identifiers for p in db.session.scalars(select(Patient).limit(5))],
-        )
-        by_table = {sql.split("FROM", 1)[1].split()[0]: plan for sql, plan in plans}
-        assert "ix_patient_identifiers_patient_id (patient_id=?)" in by_table["patient_identifiers"]
-        assert "likely(patient_identifiers.clinic_id = ?)" in plans[1][0]
+        sql, plan = _sqlite_plans_by_table(_load_with_identifiers)["patient_identifiers"]
+        assert "ix_patient_identifiers_patient_id (patient_id=?)" in plan
+        assert "likely(patient_identifiers.clinic_id = ?)" in sql
         # Still bounds an index that starts with clinic_id where nothing else does.
-        assert (
-            "ix_patients_clinic_name (clinic_id=?)"
-            in _plans_of_selects(
-                app,
-                lambda: db.session.scalars(
-                    select(Patient.id).order_by(
-                        Patient.family_name_key, Patient.given_name_key, Patient.id
-                    )
-                ).all(),
-            )[0][1]
-        )
+        _, plan = _sqlite_plans_by_table(
+            lambda: db.session.scalars(
+                select(Patient.id).order_by(
+                    Patient.family_name_key, Patient.given_name_key, Patient.id
+                )
+            ).all()
+        )["patients"]
+        assert "ix_patients_clinic_name (clinic_id=?)" in plan
 
 
-def test_the_clinic_criterion_is_a_plain_comparison_on_postgresql(app):
-    statement = select(Patient.id).where(unselective(Patient.clinic_id == uuid.uuid4()))
-    assert "likely" not in str(statement.compile(dialect=postgresql.dialect()))
-    assert "likely(patients.clinic_id = ?)" in str(statement.compile(dialect=sqlite.dialect()))
+def test_only_sqlite_gets_likely_and_the_scope_holds_either_way(app, world, factory):
+    ours = factory.patient(world.clinic_id, identifiers=[{"system": "s", "value": "ours"}])
+    factory.patient(world.other_clinic_id, identifiers=[{"system": "s", "value": "theirs"}])
+    with app.app_context():
+        set_clinic(db.session, world.clinic_id)
+        loaded = []
+        sent = _selects_sent(lambda: loaded.extend(_load_with_identifiers()))
+        on_sqlite = db.engine.dialect.name == "sqlite"
+        for table in ("patients", "patient_identifiers"):
+            (sql,) = [s for s, _ in sent if s.split("FROM", 1)[1].split()[0] == table]
+            assert (f"likely({table}.clinic_id = " in sql) is on_sqlite
+            assert f"{table}.clinic_id = " in sql
+        found = [(i.patient_id, i.value) for identifiers in loaded for i in identifiers]
+        assert found == [(ours, "ours")]
