@@ -11,7 +11,7 @@ from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from clinic.config import load_settings
-from clinic.core import database, lifecycle, tenancy  # noqa: F401  (database and tenancy register events)
+from clinic.core import checkpoint, database, lifecycle, tenancy  # noqa: F401  (database and tenancy register events)
 from clinic.extensions import api, db, migrate
 
 API_SPEC = {
@@ -67,8 +67,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from clinic.ops.routes import expected_revision
 
     app.extensions["clinic_schema_head"] = expected_revision()
-    if app.testing:
-        with app.app_context():
+    with app.app_context():
+        checkpoint.init_app(app, db.engine)
+        if app.testing:
             database.refuse_writes_while_reading(db.engine)
     register_commands(app)
     return app

@@ -86,6 +86,7 @@ class Settings:
     webhooks_allow_private_targets: bool
     clinical_thresholds: dict[str, float]
     log_level: str
+    sqlite_checkpoint_ms: int
 
     def flask_config(self) -> dict[str, Any]:
         return {
@@ -105,6 +106,7 @@ class Settings:
             "WEBHOOKS_ALLOW_PRIVATE_TARGETS": self.webhooks_allow_private_targets,
             **self.clinical_thresholds,
             "LOG_LEVEL": self.log_level,
+            "SQLITE_CHECKPOINT_SECONDS": self.sqlite_checkpoint_ms / 1000,
         }
 
 
@@ -140,4 +142,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhooks_allow_private_targets=env.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "") == "1",
         clinical_thresholds=_thresholds(env),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        sqlite_checkpoint_ms=_int(env, "SQLITE_CHECKPOINT_MS", 50),
     )

@@ -29,6 +29,7 @@ def test_defaults_are_safe():
     assert settings.max_content_length == 1024 * 1024
     assert settings.webhooks_allow_private_targets is False
     assert settings.idempotency_ttl_seconds >= 24 * 3600
+    assert settings.flask_config()["SQLITE_CHECKPOINT_SECONDS"] == 0.05
 
 
 def test_postgres_urls_use_psycopg_3():
@@ -47,6 +48,8 @@ def test_postgres_urls_use_psycopg_3():
         ("CLINIC_ENV", "staging"),
         ("RTR_PLANK_SECONDS", "long"),
         ("RUN_WEEKLY_INCREASE_PERCENT", "-1"),
+        ("SQLITE_CHECKPOINT_MS", "-1"),
+        ("SQLITE_CHECKPOINT_MS", "0.5"),
     ],
 )
 def test_malformed_settings_are_refused(name, value):

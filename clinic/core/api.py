@@ -12,6 +12,7 @@ import marshmallow as ma
 from flask import Response, g
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -85,6 +86,7 @@ class ProblemApi(Api):
         self._app.register_error_handler(HTTPException, self.handle_http_exception)
         self._app.register_error_handler(Problem, handle_problem)
         self._app.register_error_handler(StaleDataError, handle_stale_data)
+        self._app.register_error_handler(OperationalError, database_unavailable)
         self._app.register_error_handler(Exception, handle_unexpected)
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
@@ -128,6 +130,15 @@ def handle_stale_data(error: StaleDataError) -> Response:
         "The resource was changed by another request; fetch it again and retry.",
         type_="/problems/stale-version",
     )
+
+
+def database_unavailable(error: OperationalError) -> Response:
+    """A 503 the client may retry: a lock not granted in time, a lost connection."""
+    # The type only: the message may quote the statement's parameters.
+    log.error("database error: %s (request %s)", type(error.orig).__name__, g.get("request_id"))
+    response = problem_response(503, "The database is unavailable; retry shortly.")
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def handle_unexpected(error: Exception) -> Response:

@@ -25,7 +25,7 @@ from sqlalchemy import Executable
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from clinic.core import audit, database, idempotency
-from clinic.core.api import problem_response
+from clinic.core.api import database_unavailable, problem_response
 from clinic.extensions import db
 
 log = logging.getLogger("clinic.requests")
@@ -74,9 +74,7 @@ def _finish_request(response: Response) -> Response:
         )
     except OperationalError as error:
         session.rollback()
-        log.error("database error at commit: %s (request %s)", type(error).__name__, g.request_id)
-        response = problem_response(503, "The database is unavailable; retry shortly.")
-        response.headers["Retry-After"] = "5"
+        response = database_unavailable(error)
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

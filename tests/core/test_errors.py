@@ -76,6 +76,27 @@ def test_unexpected_exception_is_a_500_problem_without_details(app, client, monk
     assert body["request_id"] == response.headers["X-Request-ID"]
 
 
+def test_a_database_that_cannot_answer_is_a_503_to_retry(app, client, monkeypatch, world, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    import clinic.patients.service as service
+
+    class LockTimeout(Exception):
+        pass
+
+    def locked(*args, **kwargs):
+        raise OperationalError("SELECT secret clinical detail", {}, LockTimeout("locked"))
+
+    monkeypatch.setattr(service, "read_patient", locked)
+    response = client.get(f"/api/v1/patients/{world.patient_id}", headers=world.clinician.headers)
+
+    body = assert_problem(response, 503)
+    assert body["detail"] == "The database is unavailable; retry shortly."
+    assert response.headers["Retry-After"] == "5"
+    assert "LockTimeout" in caplog.text
+    assert "secret" not in caplog.text and "secret" not in response.get_data(as_text=True)
+
+
 def test_request_id_is_echoed_or_made(client):
     given = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert given.headers["X-Request-ID"] == "abc-123"

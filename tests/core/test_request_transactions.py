@@ -16,6 +16,7 @@ from clinic.core.audit import AuditEvent
 from clinic.core.models import utcnow
 from clinic.core.tenancy import all_clinics
 from clinic.extensions import db
+from clinic.patients.models import Patient
 
 
 def _on_sqlite(app) -> bool:
@@ -167,3 +168,79 @@ def test_a_write_in_a_read_request_is_refused_while_testing(app):
         finally:
             db.session.rollback()
             database.start_reading(False)
+
+
+def _new_patient_body() -> dict[str, str]:
+    return {
+        "given_name": "Ada",
+        "family_name": "Byron",
+        "birth_date": "1990-01-01",
+        "sex": "female",
+    }
+
+
+def _patients_named_byron(app) -> int:
+    with app.app_context(), all_clinics(db.session):
+        return len(db.session.scalars(select(Patient).where(Patient.family_name == "Byron")).all())
+
+
+def test_a_write_waiting_for_the_lock_polls_briefly_and_then_runs(
+    sqlite_only, app, client, world, database_url, monkeypatch
+):
+    """SQLite's busy handler would sleep up to 100 ms at a time; the wait polls instead."""
+    pauses: list[float] = []
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    real_sleep = time.sleep
+    this_thread = threading.current_thread()
+
+    def sleep(seconds: float) -> None:
+        if threading.current_thread() is not this_thread:  # the checkpointer's, say
+            return real_sleep(seconds)
+        pauses.append(seconds)
+        if len(pauses) == 20:  # the holder lets go while the writer waits
+            holder.execute("COMMIT")
+        real_sleep(seconds)
+
+    monkeypatch.setattr(database.time, "sleep", sleep)
+    try:
+        response = client.post(
+            "/api/v1/patients", json=_new_patient_body(), headers=world.clinician.headers
+        )
+    finally:
+        if holder.in_transaction:
+            holder.execute("COMMIT")
+        holder.close()
+
+    assert response.status_code == 201, response.get_json()
+    assert len(pauses) == 20
+    assert pauses[0] == database.LOCK_POLL_FIRST
+    assert max(pauses) == database.LOCK_POLL_LONGEST
+    assert _patients_named_byron(app) == 1
+    with app.app_context():  # the connection goes back to the pool with its busy timeout
+        raw = db.engine.raw_connection()
+        try:
+            timeout = raw.cursor().execute("PRAGMA busy_timeout").fetchone()[0]
+        finally:
+            raw.close()
+    assert timeout == database.BUSY_TIMEOUT_MS
+
+
+def test_a_write_that_never_gets_the_lock_is_a_503_and_stores_nothing(
+    sqlite_only, app, client, world, database_url, monkeypatch
+):
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 30)
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        response = client.post(
+            "/api/v1/patients", json=_new_patient_body(), headers=world.clinician.headers
+        )
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.get_json()["detail"] == "The database is unavailable; retry shortly."
+    assert _patients_named_byron(app) == 0
