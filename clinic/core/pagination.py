@@ -102,6 +102,37 @@ class Page:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class Keyset:
+    """Where one page of a listing starts, and how many rows it takes."""
+
+    order_name: str
+    after: list[Any] | None
+    limit: int
+
+    @classmethod
+    def of(cls, order_name: str, width: int, cursor: str | None, limit: int) -> Keyset:
+        after = decode_cursor(cursor, order_name, width) if cursor else None
+        return cls(order_name, after, limit)
+
+    def bound(self, statement: Select[Any], columns: Sequence[Any]) -> Select[Any]:
+        """``statement`` after the cursor, in ``columns`` order, one row more than a page."""
+        if self.after is not None:
+            statement = statement.where(tuple_(*columns) > tuple_(*self.after))
+        return statement.order_by(*columns).limit(self.limit + 1)
+
+    def page(self, rows: list[Any], columns: Sequence[Any]) -> Page:
+        """The page out of ``bound``'s rows, with the cursor of the page after it."""
+        if len(rows) <= self.limit:
+            return Page(items=rows, next_cursor=None)
+        rows = rows[: self.limit]
+        last = rows[-1]
+        return Page(
+            items=rows,
+            next_cursor=encode_cursor(self.order_name, [getattr(last, c.key) for c in columns]),
+        )
+
+
 def keyset_page(
     statement: Select[Any],
     order_columns: Sequence[InstrumentedAttribute[Any]],
@@ -112,18 +143,9 @@ def keyset_page(
     session: Any,
 ) -> Page:
     """Run ``statement`` ordered by ``order_columns`` (ascending), one page of it."""
-    if cursor:
-        after = decode_cursor(cursor, order_name, len(order_columns))
-        statement = statement.where(tuple_(*order_columns) > tuple_(*after))
-    statement = statement.order_by(*order_columns).limit(limit + 1)
-    rows = list(session.scalars(statement))
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if has_more and rows:
-        last = rows[-1]
-        next_cursor = encode_cursor(order_name, [getattr(last, c.key) for c in order_columns])
-    return Page(items=rows, next_cursor=next_cursor)
+    keyset = Keyset.of(order_name, len(order_columns), cursor, limit)
+    rows = list(session.scalars(keyset.bound(statement, order_columns)))
+    return keyset.page(rows, order_columns)
 
 
 def link_header(next_cursor: str | None) -> dict[str, str]:

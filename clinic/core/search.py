@@ -22,16 +22,26 @@ database, so callers stay free of dialect checks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Index, Select, String, and_, literal_column, not_, or_, select, union_all
+from sqlalchemy import (
+    Index,
+    Select,
+    String,
+    Subquery,
+    and_,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-_T = TypeVar("_T")
+from clinic.core.pagination import Keyset
 
 MAX_CODE_POINT = 0x10FFFF
 # UTF-16 surrogates are not characters: no UTF-8 text holds them and neither
@@ -113,14 +123,22 @@ def byte_order_index(name: str, *columns: str) -> Index:
 
 
 def prefix_search(
-    statement: Select[Any], entity: type[_T], words: Sequence[str], ordered: Any, other: Any
-) -> type[_T]:
-    """``entity`` over the rows of ``statement`` where every word starts ``ordered`` or ``other``.
+    statement: Select[Any],
+    words: Sequence[str],
+    ordered: Any,
+    other: Any,
+    keyset: Keyset,
+    columns: Sequence[Any],
+) -> Subquery:
+    """The keys of one page's candidates: rows of ``statement`` where every word starts a name.
 
-    ``words``: one at least. ``ordered`` is the column the listing is ordered by
-    first (with an index on it), ``other`` a second one. The result is meant to
-    be ordered and limited (``keyset_page``), and is built so that neither
-    planner reads the whole clinic to fill a page:
+    ``statement`` selects ``columns``, the listing's order (ending with the
+    primary key); ``words``: one at least. A word must start ``ordered``, the
+    column the listing is ordered by first (an index leads with it), or
+    ``other`` (an index leads with it, then holds ``columns``). The result has
+    at most twice ``keyset``'s page of rows, which the caller joins to the table
+    and pages again; it is built so that neither planner reads the whole clinic,
+    nor whole rows it will not return:
 
     - Asked for one ordered, limited statement with ``OR``, both prefer walking
       the index that holds the listing's order and testing row after row.
@@ -129,25 +147,24 @@ def prefix_search(
       ``ANALYZE`` statistics, always walks; PostgreSQL in a generic plan and
       often in a custom one.
     - So one word (the longest: the most selective as a rule) is split into two
-      disjoint parts, ``UNION ALL``: rows where it starts ``ordered``, an index
-      range that SQLite reads in list order and stops after a page; and rows
-      where it starts ``other`` but not ``ordered``, an index range too, sorted.
-      That second part sits behind ``OFFSET 0``: neither database merges such a
-      subquery into the query around it, so it is found by its range and not
-      by a walk. SQLite merges the two sorted parts; PostgreSQL, whose range is
-      in another collation than the list order, sorts both.
+      disjoint parts, each one page after the cursor on its own: rows where it
+      starts ``ordered``, an index range read in list order that stops after a
+      page; and rows where it starts ``other`` but not ``ordered``, an index
+      range whose matches are sorted to find their first page. On SQLite that
+      index covers the keys, so the sort reads no rows; this part's cost
+      follows how many names start so (a one-letter word is the dear case),
+      never the size of the clinic.
+    - The two parts together hold the page, and their keys are all that is
+      sorted again; only the page's rows are then read whole.
 
-    The other words filter. The cost follows the number of rows the ``other``
-    part matches (on PostgreSQL: both parts), never the size of the clinic; a
-    one-letter word, which matches a large share of it, is the dear case.
+    The other words filter.
     """
     driver, *rest = sorted(words, key=len, reverse=True)
     for word in rest:
         statement = statement.where(or_(prefix_match(ordered, word), prefix_match(other, word)))
     starts_ordered = prefix_match(ordered, driver)
-    by_ordered = statement.where(starts_ordered)
-    by_other = aliased(
-        entity,
-        statement.where(prefix_match(other, driver), not_(starts_ordered)).offset(0).subquery(),
-    )
-    return aliased(entity, union_all(by_ordered, select(by_other)).subquery("found"))
+    by_ordered = keyset.bound(statement.where(starts_ordered), columns).subquery()
+    by_other = keyset.bound(
+        statement.where(prefix_match(other, driver), not_(starts_ordered)), columns
+    ).subquery()
+    return union_all(select(by_ordered), select(by_other)).subquery("found")

@@ -16,7 +16,15 @@ class Patient(IdMixin, ClinicOwnedMixin, VersionedMixin, TimestampMixin, Base):
     __table_args__ = (
         # The default list order and name search (prefix match) are range scans here.
         Index("ix_patients_clinic_name", "clinic_id", "family_name_key", "given_name_key", "id"),
-        Index("ix_patients_clinic_given", "clinic_id", "given_name_key"),
+        # Covers what name search sorts the given-name matches by (clinic/core/search.py).
+        Index(
+            "ix_patients_clinic_given",
+            "clinic_id",
+            "given_name_key",
+            "family_name_key",
+            "id",
+            "archived_at",
+        ),
         Index("ix_patients_clinic_updated", "clinic_id", "updated_at", "id"),
         # Name search compares in byte order (clinic/core/search.py): on SQLite that
         # is the default order, which ix_patients_clinic_name and _given serve; on

@@ -6,17 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql import ColumnElement
 
 from clinic.core import audit
 from clinic.core.changes import CREATED, DELETED, UPDATED, record_change
 from clinic.core.errors import conflict, not_found
 from clinic.core.etag import require_if_match
 from clinic.core.models import utcnow
-from clinic.core.pagination import Page, keyset_page
+from clinic.core.pagination import Keyset, Page
 from clinic.core.search import prefix_search
 from clinic.extensions import db
 from clinic.patients.models import Patient, PatientIdentifier
@@ -58,10 +59,6 @@ def _apply(patient: Patient, data: dict[str, Any]) -> None:
         patient.identifiers = kept
     # Bumps updated_at (and with it the version) even when only identifiers changed.
     patient.updated_at = utcnow()
-
-
-def _visible() -> Select[tuple[Patient]]:
-    return select(Patient).where(Patient.archived_at.is_(None))
 
 
 # Built once (statement construction costs as much as its execution) and with the
@@ -109,9 +106,9 @@ def list_patients(
     cursor: str | None,
     limit: int,
 ) -> Page:
-    statement = _visible()
+    filters: list[ColumnElement[bool]] = [Patient.archived_at.is_(None)]
     if identifier:
-        statement = statement.where(
+        filters.append(
             Patient.id.in_(
                 select(PatientIdentifier.patient_id).where(
                     PatientIdentifier.system == identifier["system"],
@@ -120,26 +117,29 @@ def list_patients(
             )
         )
     if updated_since is not None:
-        statement = statement.where(Patient.updated_at >= updated_since)
-    rows = Patient
+        # Sync clients page in change order.
+        filters.append(Patient.updated_at >= updated_since)
+        order: list[Any] = [Patient.updated_at, Patient.id]
+        keyset = Keyset.of("patients.updated", 2, cursor, limit)
+    else:
+        order = [Patient.family_name_key, Patient.given_name_key, Patient.id]
+        keyset = Keyset.of("patients.name", 3, cursor, limit)
+    statement = select(Patient).where(*filters)
     words = q.lower().split() if q else []
     if words:
-        # Every word starts the family or the given name; found by index ranges,
-        # not by a walk of the clinic in name order (see prefix_search).
-        rows = prefix_search(
-            statement, Patient, words, Patient.family_name_key, Patient.given_name_key
+        # Every word starts the family or the given name: the page's candidates
+        # are found by index ranges, as keys, and only they are read whole.
+        found = prefix_search(
+            select(*order).where(*filters),
+            words,
+            Patient.family_name_key,
+            Patient.given_name_key,
+            keyset,
+            order,
         )
-        statement = select(rows)
-    if updated_since is not None:
-        # Sync clients page in change order.
-        columns = [rows.updated_at, rows.id]
-        order_name = "patients.updated"
-    else:
-        columns = [rows.family_name_key, rows.given_name_key, rows.id]
-        order_name = "patients.name"
-    page = keyset_page(
-        statement, columns, order_name=order_name, cursor=cursor, limit=limit, session=db.session
-    )
+        statement = select(Patient).join(found, Patient.id == found.c.id)
+        order = [found.c[column.key] for column in order]
+    page = keyset.page(list(db.session.scalars(keyset.bound(statement, order))), order)
     audit.record_many("list", RESOURCE, ((p.id, p.id) for p in page.items))
     return page
 
