@@ -129,6 +129,7 @@ def prefix_search(
     other: Any,
     keyset: Keyset,
     columns: Sequence[Any],
+    session: Any,
 ) -> Subquery:
     """The keys of one page's candidates: rows of ``statement`` where every word starts a name.
 
@@ -148,12 +149,16 @@ def prefix_search(
       often in a custom one.
     - So one word (the longest: the most selective as a rule) is split into two
       disjoint parts, each one page after the cursor on its own: rows where it
-      starts ``ordered``, an index range read in list order that stops after a
-      page; and rows where it starts ``other`` but not ``ordered``, an index
-      range whose matches are sorted to find their first page. On SQLite that
-      index covers the keys, so the sort reads no rows; this part's cost
-      follows how many names start so (a one-letter word is the dear case),
-      never the size of the clinic.
+      starts ``ordered``, and rows where it starts ``other`` but not
+      ``ordered``. SQLite reads the first part's index range in list order and
+      stops after a page; the second part's range is sorted, from an index
+      that covers the keys, so the sort reads no rows. On PostgreSQL both
+      ranges are in byte order, not in list order (another collation), and
+      asked for an ordered page it would still rather walk the clinic in list
+      order; there each range is found first, behind ``OFFSET 0`` (neither
+      database merges such a subquery into the query around it), and only its
+      matches are sorted. A part's cost follows how many names start with the
+      word (a one-letter word is the dear case), never the size of the clinic.
     - The two parts together hold the page, and their keys are all that is
       sorted again; only the page's rows are then read whole.
 
@@ -163,8 +168,15 @@ def prefix_search(
     for word in rest:
         statement = statement.where(or_(prefix_match(ordered, word), prefix_match(other, word)))
     starts_ordered = prefix_match(ordered, driver)
-    by_ordered = keyset.bound(statement.where(starts_ordered), columns).subquery()
-    by_other = keyset.bound(
-        statement.where(prefix_match(other, driver), not_(starts_ordered)), columns
-    ).subquery()
+    sorts_ranges = session.get_bind().dialect.name != "sqlite"
+
+    def one_page(part: Select[Any]) -> Subquery:
+        if not sorts_ranges:
+            return keyset.bound(part, columns).subquery()
+        found = part.offset(0).subquery()
+        keys = [found.c[column.key] for column in columns]
+        return keyset.bound(select(*keys), keys).subquery()
+
+    by_ordered = one_page(statement.where(starts_ordered))
+    by_other = one_page(statement.where(prefix_match(other, driver), not_(starts_ordered)))
     return union_all(select(by_ordered), select(by_other)).subquery("found")

@@ -136,6 +136,7 @@ def list_patients(
             Patient.given_name_key,
             keyset,
             order,
+            db.session,
         )
         statement = select(Patient).join(found, Patient.id == found.c.id)
         order = [found.c[column.key] for column in order]
