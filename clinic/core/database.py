@@ -8,9 +8,9 @@ SQLite dialect documentation). Foreign keys are enforced.
 SQLite allows one writer at a time. A transaction that may write starts with
 ``BEGIN IMMEDIATE``: it waits for the write lock up front instead of reading
 first and failing with SQLITE_BUSY when another process committed in between,
-which no amount of waiting resolves. It waits by polling (``_begin_immediate``)
-rather than through SQLite's busy handler, whose sleeps grow to 100 ms. Holding that lock
-for a whole read request would serialise every request, though, so a request
+which no amount of waiting resolves. It waits by polling (``_begin_immediate``),
+not through SQLite's busy handler, whose sleeps grow to 100 ms. Holding that
+lock for a whole read request would serialise every request, though, so a request
 with a safe method reads in a plain (deferred) transaction, which in WAL mode
 neither blocks nor is blocked, and writes its audit rows afterwards in a short
 ``BEGIN IMMEDIATE`` transaction of their own (see ``clinic.core.lifecycle``).
