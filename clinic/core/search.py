@@ -162,7 +162,7 @@ def prefix_search(
     - The two parts together hold the page, and their keys are all that is
       sorted again; only the page's rows are then read whole.
 
-    The other words filter.
+    The other words filter. ``session`` says which database will plan it.
     """
     driver, *rest = sorted(words, key=len, reverse=True)
     for word in rest:
