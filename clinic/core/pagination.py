@@ -121,6 +121,10 @@ class Keyset:
             statement = statement.where(tuple_(*columns) > tuple_(*self.after))
         return statement.order_by(*columns).limit(self.limit + 1)
 
+    def fetch(self, statement: Select[Any], columns: Sequence[Any], session: Any) -> Page:
+        """Run ``statement`` bounded to this page, and make the page of it."""
+        return self.page(list(session.scalars(self.bound(statement, columns))), columns)
+
     def page(self, rows: list[Any], columns: Sequence[Any]) -> Page:
         """The page out of ``bound``'s rows, with the cursor of the page after it."""
         if len(rows) <= self.limit:
@@ -144,8 +148,7 @@ def keyset_page(
 ) -> Page:
     """Run ``statement`` ordered by ``order_columns`` (ascending), one page of it."""
     keyset = Keyset.of(order_name, len(order_columns), cursor, limit)
-    rows = list(session.scalars(keyset.bound(statement, order_columns)))
-    return keyset.page(rows, order_columns)
+    return keyset.fetch(statement, order_columns, session)
 
 
 def link_header(next_cursor: str | None) -> dict[str, str]:

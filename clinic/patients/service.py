@@ -119,11 +119,12 @@ def list_patients(
     if updated_since is not None:
         # Sync clients page in change order.
         filters.append(Patient.updated_at >= updated_since)
+        order_name = "patients.updated"
         order: list[Any] = [Patient.updated_at, Patient.id]
-        keyset = Keyset.of("patients.updated", 2, cursor, limit)
     else:
+        order_name = "patients.name"
         order = [Patient.family_name_key, Patient.given_name_key, Patient.id]
-        keyset = Keyset.of("patients.name", 3, cursor, limit)
+    keyset = Keyset.of(order_name, len(order), cursor, limit)
     statement = select(Patient).where(*filters)
     words = q.lower().split() if q else []
     if words:
@@ -140,7 +141,7 @@ def list_patients(
         )
         statement = select(Patient).join(found, Patient.id == found.c.id)
         order = [found.c[column.key] for column in order]
-    page = keyset.page(list(db.session.scalars(keyset.bound(statement, order))), order)
+    page = keyset.fetch(statement, order, db.session)
     audit.record_many("list", RESOURCE, ((p.id, p.id) for p in page.items))
     return page
 
